@@ -251,3 +251,24 @@ def _model_max_length(model, tokenizer) -> int:
 
 def _in_ci() -> bool:
     return bool(os.environ.get("CI"))
+
+
+def load_features(
+    cfg, dataset, pooling: str = "cls", splits: Sequence[str] = ("train", "validation")
+) -> dict[str, np.ndarray]:
+    """Feature matrices of the course model for `splits`, from the cache when lecture 3 made them."""
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model_name)
+    model = AutoModel.from_pretrained(cfg.model_name).to(cfg.device)
+    return {
+        split: extract_hidden_states(
+            dataset[split]["text"],
+            model,
+            tokenizer,
+            pooling=pooling,
+            device=cfg.device,
+            cache_dir=cfg.cache_dir,
+        )
+        for split in splits
+    }
