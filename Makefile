@@ -61,3 +61,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build
+
+# Student edition: solution cells become stubs, all outputs cleared (the repository copy is the teacher's).
+student: $(STAMP)
+	$(PY) -m utils.editions student --out build/student
+
+# Colab badges and install cells of every notebook, from [tool.emotion_course] in pyproject.toml.
+badges: $(STAMP)
+	$(PY) -m utils.editions badges

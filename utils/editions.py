@@ -1,13 +1,40 @@
-"""Notebook housekeeping: outputs kept only where nbval checks them."""
+"""Notebook editions: outputs kept only where nbval checks them, student copies, Colab badges.
+
+python -m utils.editions strip [NOTEBOOK ...]          # clear unchecked outputs in place
+python -m utils.editions student [--out DIR] [NB ...]  # build/student/: solutions become stubs
+python -m utils.editions badges [--check] [NB ...]     # Colab badge + install cell from pyproject
+"""
 
 from __future__ import annotations
 
+import copy
+import re
 import sys
 from pathlib import Path
 
 import nbformat
 
 CHECKED_TAG = "nbval-check-output"
+SOLUTION_TAG = "solution"
+EXERCISE_TAG = "exercise"
+INSTALL_TAG = "colab-install"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+STUB_PREFIX_RE = re.compile(r"^(solution|answer|exercise|task)\s*\d*\s*[:.)-]\s*", re.IGNORECASE)
+BARE_HEADING_RE = re.compile(r"(exercises?|solutions?|answers?|tasks?)\s*\d*\W*", re.IGNORECASE)
+INSTALL_CELL = """\
+# In Google Colab this cell installs the course; anywhere else it does nothing.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    package = "{name} @ git+{repository}.git@{branch}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    print("Course installed.")
+    print("Lectures 3 and 6 need a GPU: Runtime > Change runtime type > T4 GPU.")
+    print("Changing it restarts Colab: then run the notebook again from the top.")"""
 
 
 def is_checked(cell) -> bool:
@@ -15,10 +42,16 @@ def is_checked(cell) -> bool:
     return CHECKED_TAG in cell.get("metadata", {}).get("tags", [])
 
 
+def has_tag(cell, tag: str) -> bool:
+    """Whether `cell` carries `tag`."""
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
 def strip_outputs(notebook) -> bool:
-    """Clear outputs and counts of unchecked code cells; True if anything changed."""
-    changed = False
+    """Clear outputs and counts of unchecked code cells and run timings; True if anything changed."""
+    changed = notebook.metadata.pop("widgets", None) is not None
     for cell in notebook.cells:
+        changed |= cell.metadata.pop("execution", None) is not None
         if cell.cell_type != "code" or is_checked(cell):
             continue
         if cell.outputs or cell.execution_count is not None:
@@ -38,10 +71,148 @@ def strip_files(paths: list[str]) -> list[Path]:
     return changed
 
 
-if __name__ == "__main__":
-    command, *args = sys.argv[1:] or ["help"]
+def course_notebooks(root: Path = ROOT) -> list[Path]:
+    """The course notebooks `notebooks/NN_*.ipynb`, sorted."""
+    return sorted((root / "notebooks").glob(NOTEBOOK_GLOB))
+
+
+def course_settings(root: Path = ROOT) -> dict[str, str]:
+    """Package name, repository URL and branch from pyproject.toml ([tool.emotion_course])."""
+    import tomllib  # Python 3.11+, like the course tooling
+
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    course = pyproject["tool"]["emotion_course"]
+    return {
+        "name": pyproject["project"]["name"],
+        "repository": course["repository"].rstrip("/").removesuffix(".git"),
+        "branch": course.get("branch", "main"),
+    }
+
+
+def colab_url(file_name: str, settings: dict[str, str]) -> str:
+    """Colab address that opens notebooks/`file_name` of the configured repository and branch."""
+    repo = re.sub(r"^https?://github\.com/", "", settings["repository"])
+    return f"https://colab.research.google.com/github/{repo}/blob/{settings['branch']}/notebooks/{file_name}"
+
+
+def badge(file_name: str, settings: dict[str, str]) -> str:
+    """The markdown 'Open in Colab' badge for notebooks/`file_name`."""
+    return f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(file_name, settings)})"
+
+
+def install_cell_source(settings: dict[str, str]) -> str:
+    """Source of the `colab-install` cell: install the course in Colab, do nothing elsewhere."""
+    return INSTALL_CELL.format(**settings)
+
+
+def set_badges(notebook, file_name: str, settings: dict[str, str]) -> bool:
+    """Rewrite the badge of the first markdown cell and the install cell; True if anything changed."""
+    changed = False
+    title = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
+    if title is not None:
+        new = badge(file_name, settings)
+        if BADGE_RE.search(title.source):
+            source = BADGE_RE.sub(lambda _: new, title.source, count=1)
+        else:  # no badge yet: put it right under the title line
+            head, _, rest = title.source.partition("\n")
+            source = f"{head}\n\n{new}\n\n{rest.lstrip()}".rstrip()
+        changed |= source != title.source
+        title.source = source
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and has_tag(cell, INSTALL_TAG):
+            changed |= cell.source != install_cell_source(settings)
+            cell.source = install_cell_source(settings)
+    return changed
+
+
+def badge_files(paths: list[Path], settings: dict[str, str], check: bool = False) -> list[Path]:
+    """Regenerate badges and install cells of `paths` (only report them if `check`); return the stale."""
+    stale = []
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        if set_badges(notebook, path.name, settings):
+            stale.append(path)
+            if not check:
+                nbformat.write(notebook, path)
+    return stale
+
+
+def task_line(solution: str, task: str = "") -> str:
+    """What a solution cell should produce: its leading comment, else the first line of the task."""
+    first = next((line.strip() for line in solution.splitlines() if line.strip()), "")
+    candidates = [first] if first.startswith("#") else []
+    candidates += task.splitlines()
+    for line in candidates:
+        text = re.sub(r"^[#>\-\s]+", "", line).replace("**", "").strip()
+        text = STUB_PREFIX_RE.sub("", text).split(". ")[0].strip()
+        # A bare heading such as "Exercise 2" or "Solution" does not say what to do.
+        if text and not BARE_HEADING_RE.fullmatch(text):
+            return text
+    return "the answer to the exercise above"
+
+
+def solution_stub(solution: str, task: str = "") -> str:
+    """Stub that replaces a solution: what to produce, then `# your code here`."""
+    return f"# Task: {task_line(solution, task)}\n# your code here"
+
+
+def student_edition(notebook):
+    """Copy of `notebook` with solution cells turned into stubs and every output cleared."""
+    student = copy.deepcopy(notebook)
+    student.metadata.pop("widgets", None)
+    task = ""
+    for cell in student.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "markdown":
+            task = cell.source
+        if cell.cell_type != "code":
+            continue
+        cell.outputs, cell.execution_count = [], None
+        if has_tag(cell, SOLUTION_TAG):
+            cell.source = solution_stub(cell.source, task)
+            tags = [t for t in cell.metadata["tags"] if t not in (SOLUTION_TAG, CHECKED_TAG)]
+            cell.metadata["tags"] = [*tags, EXERCISE_TAG] if EXERCISE_TAG not in tags else tags
+    return student
+
+
+def write_student(paths: list[Path], out_dir: Path) -> list[Path]:
+    """Write the student edition of every notebook in `paths` into `out_dir`; return the new files."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in paths:
+        student = student_edition(nbformat.read(path, as_version=4))
+        nbformat.validate(student)
+        nbformat.write(student, out_dir / path.name)
+        written.append(out_dir / path.name)
+    return written
+
+
+def main(argv: list[str]) -> int:
+    """Command line: strip, student or badges (see the module docstring)."""
+    command, *args = argv or ["help"]
+    check = "--check" in args
+    out_dir = ROOT / "build" / "student"
+    if "--out" in args:
+        at = args.index("--out")
+        out_dir = Path(args[at + 1])
+        del args[at : at + 2]
+    paths = [Path(a) for a in args if a != "--check"] or course_notebooks()
     if command == "strip":
-        for path in strip_files(args or sorted(map(str, Path("notebooks").glob("*.ipynb")))):
+        for path in strip_files([str(p) for p in paths]):
             print(f"stripped {path}")
+    elif command == "student":
+        for path in write_student(paths, out_dir):
+            print(f"wrote {path}")
+    elif command == "badges":
+        stale = badge_files(paths, course_settings(), check=check)
+        for path in stale:
+            print(f"{'stale' if check else 'updated'} {path}")
+        return 1 if check and stale else 0
     else:
-        sys.exit("usage: python -m utils.editions strip [NOTEBOOK ...]")
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
