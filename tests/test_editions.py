@@ -90,7 +90,7 @@ def test_student_edition_is_valid_and_solution_free():
 def test_stubs_say_what_to_produce():
     student = editions.student_edition(teacher_notebook())
     # From the solution's leading comment, else from the task markdown before it.
-    assert student.cells[6].source == "# Task: Count the tweets per label.\n# your code here"
+    assert student.cells[6].source == "# Task: Count the tweets per label\n# your code here"
     assert (
         student.cells[8].source
         == "# Task: Train a classifier and report its accuracy\n# your code here"
@@ -102,7 +102,14 @@ def test_stubs_say_what_to_produce():
     ("solution", "task", "expected"),
     [
         ("# Solution: plot the matrix\nplot()", "", "plot the matrix"),
-        ("# Solution\nplot()", "**Exercise 3.** Plot the loss curve.", "Plot the loss curve."),
+        ("# Solution\nplot()", "**Exercise 3.** Plot the loss curve.", "Plot the loss curve"),
+        ("plot()", "### Exercise 1 · Duplicates\n\nDo tweets repeat?", "Duplicates"),
+        ("plot()", "## Exercises\n\n**2. Class weights.** Refit it.", "Class weights"),
+        (
+            "x = 1  # not a leading comment",
+            "Refit the model\nwith weights. Compare.",
+            "Refit the model with weights",
+        ),
         ("plot()", "", "the answer to the exercise above"),
     ],
 )

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
-STUB_PREFIX_RE = re.compile(r"^(solution|answer|exercise|task)\s*\d*\s*[:.)-]\s*", re.IGNORECASE)
+TASK_PREFIX_RE = re.compile(
+    r"^((exercise|solution|answer|task)\b\s*\d*|\d+)\s*[·:.)\-–—]*\s*", re.I
+)
 BARE_HEADING_RE = re.compile(r"(exercises?|solutions?|answers?|tasks?)\s*\d*\W*", re.IGNORECASE)
 INSTALL_CELL = """\
 # In Google Colab this cell installs the course; anywhere else it does nothing.
@@ -138,16 +140,21 @@ def badge_files(paths: list[Path], settings: dict[str, str], check: bool = False
 
 
 def task_line(solution: str, task: str = "") -> str:
-    """What a solution cell should produce: its leading comment, else the first line of the task."""
+    """What a solution should produce: its leading comment, else the task's title or first sentence."""
     first = next((line.strip() for line in solution.splitlines() if line.strip()), "")
-    candidates = [first] if first.startswith("#") else []
-    candidates += task.splitlines()
-    for line in candidates:
-        text = re.sub(r"^[#>\-\s]+", "", line).replace("**", "").strip()
-        text = STUB_PREFIX_RE.sub("", text).split(". ")[0].strip()
-        # A bare heading such as "Exercise 2" or "Solution" does not say what to do.
+    candidates = [first.lstrip("#")] if first.startswith("#") else []
+    for paragraph in (" ".join(p.split()) for p in task.split("\n\n") if p.strip()):
+        if heading := re.fullmatch(r"#+\s*(.*)", paragraph):
+            candidates.append(heading[1])
+            continue
+        if lead := re.match(r"\*\*(.+?)\*\*", paragraph):
+            candidates.append(lead[1])
+            paragraph = paragraph[lead.end() :]
+        candidates.append(re.split(r"(?<=[.?!])\s", paragraph.replace("**", "").strip())[0])
+    for candidate in candidates:
+        text = TASK_PREFIX_RE.sub("", candidate.strip()).strip().removesuffix(".")
         if text and not BARE_HEADING_RE.fullmatch(text):
-            return text
+            return text if len(text) <= 90 else text[:87].rsplit(" ", 1)[0] + " ..."
     return "the answer to the exercise above"
 
 
