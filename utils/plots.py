@@ -6,8 +6,10 @@ import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 
 # Colour maps for the UMAP panels, one per class, in the order of the label names.
@@ -40,7 +42,7 @@ def plot_confusion_matrix(
     ax.images[0].set_clim(0, 1)  # the same colour scale for every matrix, so two can be compared
     ax.set_xlabel("predicted emotion")
     ax.set_ylabel("true emotion")
-    ax.tick_params(axis="x", labelrotation=45)
+    plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     ax.set_title(title or "Confusion matrix (each row sums to 1)")
     return ax
 
@@ -74,7 +76,8 @@ def plot_umap_hexbins(
             extent=extent,
             mincnt=1,
             linewidths=0.1,
-            cmap=CLASS_CMAPS[i % len(CLASS_CMAPS)],
+            bins="log",
+            cmap=_light_to_dark(CLASS_CMAPS[i % len(CLASS_CMAPS)]),
         )
         ax.set_title(f"{name} ({len(points)})")
     for ax in axes.flat[len(label_names) :]:
@@ -109,6 +112,12 @@ def plot_umap_scatter(
     ax.set_title(title or "2-D projection of the features")
     ax.legend(markerscale=4, fontsize="small", loc="best")
     return ax
+
+
+def _light_to_dark(name: str) -> Colormap:
+    """A colour map without its near-white start, so that cells holding one point stay visible."""
+    colours = plt.get_cmap(name)(np.linspace(0.3, 1.0, 256))
+    return ListedColormap(colours, name=name)
 
 
 def _extent(xs: pd.Series, ys: pd.Series) -> tuple[float, float, float, float]:
