@@ -1,0 +1,295 @@
+"""Fine-tuning: metrics and helpers, then the command under torchrun (2 CPU processes) and resuming."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from transformers import AutoTokenizer, EvalPrediction
+
+from utils import training
+from utils.config import offline_model_path
+from utils.data import EMOTION_LABELS
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = {
+    "sadness": ["lonely", "miserable", "heartbroken", "gloomy"],
+    "joy": ["happy", "delighted", "cheerful", "glad"],
+    "love": ["affectionate", "romantic", "tender", "caring"],
+    "anger": ["furious", "annoyed", "irritated", "resentful"],
+    "fear": ["scared", "anxious", "terrified", "nervous"],
+    "surprise": ["amazed", "astonished", "shocked", "stunned"],
+}
+TEMPLATES = ["i feel {} today", "i am feeling so {} about work", "honestly i feel {} right now"]
+N_TRAIN, BATCH_PER_PROCESS, PROCESSES = 64, 4, 2
+STEPS_PER_EPOCH = N_TRAIN // (BATCH_PER_PROCESS * PROCESSES)  # 8: each process sees half the batch
+
+
+def fake_tweets(n: int, offset: int = 0) -> list[str]:
+    """`n` 'text;label' lines cycling through the six emotions."""
+    lines = []
+    for i in range(offset, offset + n):
+        label = EMOTION_LABELS[i % 6]
+        word = WORDS[label][(i // 6) % 4]
+        lines.append(f"{TEMPLATES[(i // 24) % 3].format(word)};{label}\n")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def tweets_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tweets")
+    for split, n, offset in [("train", N_TRAIN, 0), ("validation", 12, 100), ("test", 12, 200)]:
+        (folder / f"{split}.txt").write_text("".join(fake_tweets(n, offset)), encoding="utf-8")
+    return folder
+
+
+def finetune_command(data_dir: Path, output: Path, *extra: str) -> list[str]:
+    """`torchrun --standalone --nproc_per_node=2 -m utils.finetune ...` (torchrun is torch.distributed.run)."""
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",  # a free port of its own, so parallel runs on one host do not collide
+        f"--nproc_per_node={PROCESSES}",
+        "-m",
+        "utils.finetune",
+        "--model",
+        str(offline_model_path()),
+        "--data-dir",
+        str(data_dir),
+        "--output",
+        str(output),
+        "--batch-size",
+        str(BATCH_PER_PROCESS),
+        "--max-length",
+        "16",
+        *extra,
+    ]
+
+
+def command_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
+    return {**env, "HF_HUB_OFFLINE": "1", "CI": "1", "OMP_NUM_THREADS": "1"}
+
+
+@pytest.fixture(scope="module")
+def torchrun_run(tweets_dir, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    output = tmp_path_factory.mktemp("run") / "model"
+    done = subprocess.run(
+        finetune_command(tweets_dir, output, "--epochs", "1"),
+        cwd=ROOT,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done, output
+
+
+# --- fast unit tests ---------------------------------------------------------------------------
+
+
+def test_compute_metrics_accuracy_and_weighted_f1():
+    logits = np.eye(6)[[0, 1, 1, 2]]  # predicts 0, 1, 1, 2
+    scores = training.compute_metrics(EvalPrediction(predictions=logits, label_ids=[0, 0, 1, 2]))
+    # F1 per class: 2/3 (support 2), 2/3 (support 1), 1 (support 1); weighted: (4/3 + 2/3 + 1) / 4.
+    assert scores == pytest.approx({"accuracy": 0.75, "f1": 0.75})
+
+
+def test_label_maps_round_trip():
+    id2label, label2id = training.label_maps(EMOTION_LABELS)
+    assert id2label[2] == "love" and label2id["surprise"] == 5
+    assert all(label2id[name] == i for i, name in id2label.items())
+
+
+def test_precision_is_fp32_without_cuda_and_mixed_on_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert training.precision_flags() == {"bf16": False, "fp16": False}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert training.precision_flags() == {"bf16": False, "fp16": True}
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert training.precision_flags() == {"bf16": True, "fp16": False}
+
+
+def test_distributed_without_gpu_reads_the_launcher_world_size(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert not training.distributed_without_gpu()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert training.distributed_without_gpu()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert not training.distributed_without_gpu()
+
+
+def test_last_checkpoint_skips_incomplete_ones(tmp_path):
+    assert training.last_checkpoint(tmp_path) is None
+    for step, complete in [(5, True), (40, True), (120, False)]:
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if complete:
+            (folder / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-old").mkdir()
+    assert training.last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-40")
+
+
+def test_epoch_history_pairs_train_and_validation_rows():
+    log = [
+        {"loss": 1.2, "epoch": 1.0, "step": 10},
+        {"eval_loss": 0.9, "eval_accuracy": 0.6, "eval_f1": 0.5, "epoch": 1.0, "step": 10},
+        {"loss": 0.7, "epoch": 2.0, "step": 20},
+        {"eval_loss": 0.6, "eval_accuracy": 0.8, "eval_f1": 0.79, "epoch": 2.0, "step": 20},
+        {"train_runtime": 3.0, "epoch": 2.0, "step": 20},
+    ]
+    history = training.epoch_history(log)
+    assert [row["step"] for row in history] == [10, 20]
+    assert history[1] == {
+        "epoch": 2.0,
+        "step": 20,
+        "train_loss": 0.7,
+        "validation_loss": 0.6,
+        "accuracy": 0.8,
+        "f1": 0.79,
+    }
+
+
+def test_default_hyperparameters_depend_on_the_model():
+    packaged = training.default_hyperparameters(str(offline_model_path()))
+    assert packaged == {"batch_size": 32, "learning_rate": 1e-4}
+    assert training.default_hyperparameters("distilbert-base-uncased") == {
+        "batch_size": 64,
+        "learning_rate": 2e-5,
+    }
+
+
+def test_tokenize_truncates_without_padding():
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(EMOTION_LABELS))})
+    data = DatasetDict(
+        {
+            "train": Dataset.from_dict(
+                {"text": ["i feel fine", "word " * 50], "label": [1, 0]}, features
+            )
+        }
+    )
+    tokenizer = AutoTokenizer.from_pretrained(offline_model_path())
+    encoded = training.tokenize(data, tokenizer, max_length=8)["train"]
+    assert "text" not in encoded.column_names and encoded["label"] == [1, 0]
+    assert [len(ids) for ids in encoded["input_ids"]] == [5, 8]  # [CLS] i feel fine [SEP]; cut at 8
+
+
+def test_training_arguments_follow_the_course_settings(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    args = training.training_arguments(tmp_path, epochs=3, batch_size=16, learning_rate=3e-5)
+    assert (args.eval_strategy, args.save_strategy) == ("epoch", "epoch")
+    assert args.train_sampling_strategy == "group_by_length"
+    assert args.per_device_train_batch_size == 16 and args.learning_rate == 3e-5
+    assert args.report_to in ("none", [], ["none"])
+    assert Path(args.output_dir) == tmp_path / training.CHECKPOINT_DIR
+    every_5 = training.training_arguments(tmp_path, save_steps=5)
+    assert (every_5.save_strategy, every_5.save_steps, every_5.eval_steps) == ("steps", 5, 5)
+
+
+# --- the command under torchrun ----------------------------------------------------------------
+
+
+def test_torchrun_two_processes_both_train(torchrun_run):
+    done, output = torchrun_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    for rank in range(PROCESSES):
+        assert f"rank {rank} of {PROCESSES}: steps 0 to {STEPS_PER_EPOCH}" in done.stdout
+    metrics = json.loads((output / training.METRICS_FILE).read_text())
+    assert metrics["world_size"] == PROCESSES
+    # One process alone would need twice as many steps for the same epoch.
+    assert metrics["global_step"] == STEPS_PER_EPOCH and metrics["start_step"] == 0
+    assert metrics["precision"] == "fp32" and metrics["train_examples"] == N_TRAIN
+    assert 0.0 <= metrics["validation"]["accuracy"] <= 1.0
+
+
+def test_torchrun_writes_metrics_and_model_once(torchrun_run):
+    done, output = torchrun_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("model and metrics.json written") == 1
+    assert sorted(p.name for p in output.glob("metrics*")) == [training.METRICS_FILE]
+    assert (output / "model.safetensors").is_file() and (output / "tokenizer.json").is_file()
+
+
+def test_saved_model_loads_in_a_pipeline(torchrun_run):
+    from transformers import pipeline
+
+    done, output = torchrun_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    classifier = pipeline("text-classification", model=str(output), top_k=None, device="cpu")
+    scores = classifier(["i feel so happy today"])[0]
+    assert sorted(s["label"] for s in scores) == sorted(EMOTION_LABELS)
+    assert sum(s["score"] for s in scores) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_predict_gives_probabilities_and_per_example_loss(torchrun_run, tweets_dir, tmp_path):
+    from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+    from utils.data import load_text_folder
+
+    done, output = torchrun_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    trainer = Trainer(
+        model=AutoModelForSequenceClassification.from_pretrained(output),
+        args=TrainingArguments(tmp_path, report_to="none", use_cpu=True, disable_tqdm=True),
+        processing_class=AutoTokenizer.from_pretrained(output),
+    )
+    validation = load_text_folder(tweets_dir, label_names=EMOTION_LABELS)["validation"]
+    result = training.predict(trainer, validation)
+    assert result.probabilities.shape == (len(validation), 6)
+    np.testing.assert_allclose(result.probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(result.labels, validation["label"])
+    chosen = result.probabilities[np.arange(len(validation)), result.labels]
+    np.testing.assert_allclose(result.loss, -np.log(chosen), rtol=1e-4)
+    assert result.metrics["accuracy"] == pytest.approx(np.mean(result.predicted == result.labels))
+
+
+def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
+    output = tmp_path / "model"
+    checkpoints = output / training.CHECKPOINT_DIR
+    command = finetune_command(tweets_dir, output, "--max-steps", "10", "--save-steps", "2")
+    run = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=command_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    try:
+        while training.last_checkpoint(checkpoints) is None:
+            assert run.poll() is None, "the run ended before writing a checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint within 4 minutes"
+            time.sleep(0.05)
+    finally:
+        # As a scheduler ends a job: torchrun passes SIGTERM on to its workers, then waits for them.
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+    resumed_from = int(Path(training.last_checkpoint(checkpoints)).name.split("-")[1])
+    assert 0 < resumed_from < 10
+    assert not (output / training.METRICS_FILE).exists()  # killed before the end
+
+    done = subprocess.run(
+        [*command, "--resume"],
+        cwd=ROOT,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((output / training.METRICS_FILE).read_text())
+    assert metrics["start_step"] == resumed_from and metrics["global_step"] == 10
+    for rank in range(PROCESSES):
+        assert f"rank {rank} of {PROCESSES}: steps {resumed_from} to 10" in done.stdout
