@@ -1,0 +1,278 @@
+"""slides/build.py: decks from executed notebooks, opened in headless Chromium (skipped without one)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "build" / "slides" / "screenshots"
+CHECK_DECK = "90_slides_check"  # a notebook this test writes: every slide type, a figure, math
+
+
+def _load_build():
+    spec = importlib.util.spec_from_file_location("slides_build", ROOT / "slides" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_build()
+LECTURES = [p.stem for p in build.lecture_notebooks(ROOT / "notebooks")]
+
+
+def _cell(kind, source, slide="-", tags=()):
+    meta = {"slideshow": {"slide_type": slide}}
+    if tags:
+        meta["tags"] = list(tags)
+    make = new_markdown_cell if kind == "md" else new_code_cell
+    return make(source, metadata=meta)
+
+
+def check_notebook() -> nbformat.NotebookNode:
+    """A small lecture: title, dropped and hidden cells, a figure, fragments, notes and math."""
+    cells = [
+        _cell(
+            "md",
+            "# 90 · Checking the slides\n\n"
+            "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            "(https://colab.research.google.com/github/x/y/blob/main/notebooks/90_slides_check.ipynb)"
+            "\n\nA lecture the test suite writes.\n\n**Learning goals**\n"
+            "- see a figure on a slide;\n- see `code` in a goal;\n- read the notes.",
+            slide="slide",
+        ),
+        _cell("code", "print('installing')", slide="skip", tags=["colab-install"]),
+        _cell("md", "The intro, said aloud.", slide="notes"),
+        _cell("md", "## A figure\n\nOnly the picture matters here.", slide="slide"),
+        _cell(
+            "code",
+            "import matplotlib.pyplot as plt\n\n"
+            "fig, ax = plt.subplots(figsize=(8, 3.6))\n"
+            "ax.bar(['sadness', 'joy', 'love', 'anger', 'fear', 'surprise'], [29, 34, 8, 13, 12, 4])\n"
+            "ax.set(title='Share of tweets per emotion', xlabel='emotion', ylabel='share (%)')\n"
+            "plt.show()",
+            tags=["hide-input"],
+        ),
+        _cell("md", "A sentence that appears on the next key press.", slide="fragment"),
+        _cell("md", "### Code and its output\n\nA subslide below the figure.", slide="subslide"),
+        _cell("code", "print('an output nobody needs')", tags=["hide-output"]),
+        _cell("code", "import sys\n\nprint('stderr is dropped', file=sys.stderr)\nsum(range(10))"),
+        _cell("code", "print('never shown')", slide="skip"),
+        _cell("code", "print('never shown either')", tags=["skip"]),
+        _cell(
+            "md", "## Some math\n\nThe softmax: $p_i = e^{z_i} / \\sum_j e^{z_j}$.", slide="slide"
+        ),
+        _cell("md", "Speaker notes for the math slide.", slide="notes"),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+    }
+    return nb
+
+
+def expected_slides(nb: nbformat.NotebookNode) -> int:
+    """Slides + subslides that Jupyter's slideshow metadata defines once skipped cells are gone."""
+
+    def kind(cell):
+        return cell.metadata.get("slideshow", {}).get("slide_type", "-")
+
+    dropped = {"colab-install", "skip", "remove-cell"}
+    shown = [c for c in nb.cells if kind(c) not in ("skip", "notes")]
+    shown = [c for c in shown if not dropped & set(c.metadata.get("tags", []))]
+    starts = sum(kind(c) in ("slide", "subslide") for c in shown)
+    return starts + (kind(shown[0]) not in ("slide", "subslide"))
+
+
+# --- without a browser ----------------------------------------------------------------------------
+
+
+def test_parse_title_reads_number_title_goals_and_intro():
+    info = build.parse_title(check_notebook().cells[0].source)
+    assert (info.number, info.title, info.goals_heading) == (
+        "90",
+        "Checking the slides",
+        "Learning goals",
+    )
+    assert info.goals == ["see a figure on a slide;", "see `code` in a goal;", "read the notes."]
+    assert info.intro == "A lecture the test suite writes."  # the Colab badge is not part of it
+
+
+def test_parse_title_takes_another_bold_list_when_no_learning_goals():
+    info = build.parse_title("# 00 · Setup\n\nIntro.\n\n**You will check that:**\n- one;\n- two.\n")
+    assert (info.goals_heading, info.goals) == ("You will check that", ["one;", "two."])
+    assert build.parse_title("## Not a lecture title") is None
+
+
+def test_prepare_drops_skipped_cells_and_stderr():
+    nb, info = build.prepare(check_notebook())
+    sources = "\n".join(c.source for c in nb.cells)
+    assert "never shown" not in sources and "installing" not in sources
+    streams = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert all(o.get("name") != "stderr" for o in streams)
+    assert nb.cells[0].metadata["course_title"]["number"] == info.number == "90"
+    assert build.count_slides(nb) == expected_slides(check_notebook()) == 4
+
+
+def test_remote_references_finds_cdn_loads_but_not_links():
+    page = (
+        '<script src="https://unpkg.com/reveal.js/dist/reveal.js"></script>'
+        '<link rel="stylesheet" href="//cdn.example/x.css"><img src="http://x/y.png">'
+        "<style>@import url(https://fonts.googleapis.com/css?family=Lato);</style>"
+        '<a href="https://colab.research.google.com/">a link is fine</a><img src="data:image/png;base64,AA">'
+    )
+    assert len(build.remote_references(page)) == 4
+
+
+# --- decks in Chromium ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = build.find_chromium()
+    if path is None:
+        pytest.skip(
+            "no Chromium found (apt-get install chromium): slide decks not opened in a browser"
+        )
+    pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory, chromium):
+    """Decks of the lectures, executed (build/notebooks, else 00 run CI-sized here), plus the check deck."""
+    source = tmp_path_factory.mktemp("executed")
+    executed = ROOT / "build" / "notebooks"
+    folder = executed if build.lecture_notebooks(executed) else ROOT / "notebooks"
+    for path in build.lecture_notebooks(folder):
+        shutil.copy(path, source / path.name)
+    nbformat.write(check_notebook(), source / f"{CHECK_DECK}.ipynb")
+    env = {**os.environ, "COURSE_SUBSET": "300", "CI": "1", "HF_HUB_OFFLINE": "1"}
+    run = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
+    _run(run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")], env)
+    if folder != executed and (source / "00_setup.ipynb").exists():
+        # Run where it lives (the kernel's cwd finds the course root), written to the copy.
+        _run(run + ["--output-dir", str(source), str(ROOT / "notebooks" / "00_setup.ipynb")], env)
+    out = tmp_path_factory.mktemp("slides")
+    built = build.build(source, out, pdf=False)
+    return {d.name: (d, nbformat.read(source / f"{d.name}.ipynb", as_version=4)) for d in built}
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def _open(page, deck):
+    problems = []
+    page.on(
+        "console",
+        lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(r.url),
+    )
+    page.goto(deck.html.as_uri())
+    page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=20_000)
+    return problems
+
+
+def overflowing_slides(page, tolerance: int = 24) -> list[str]:
+    """Slides (number: first line) whose content, fragments included, runs off the bottom."""
+    return page.evaluate(
+        """(tolerance) => Reveal.getSlides().flatMap((slide, i) => {
+            const at = Reveal.getIndices(slide);
+            Reveal.slide(at.h, at.v);
+            const over = slide.scrollHeight - slide.clientHeight;
+            const line = (slide.innerText.trim().split("\\n")[0] || "").slice(0, 50);
+            return over > tolerance ? [`${i + 1}: ${line} (+${over}px)`] : [];
+        })""",
+        tolerance,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        args = [f for f in build.CHROMIUM_FLAGS if f != "--headless"]
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("name", [*LECTURES, CHECK_DECK])
+def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
+    deck, nb = decks[name]
+    page = browser.new_page(viewport={"width": build.WIDTH, "height": build.HEIGHT})
+    problems = _open(page, deck)
+    assert page.evaluate("Reveal.getTotalSlides()") == expected_slides(nb)
+    title = page.locator(".course-title .lecture-title")
+    first_line = nb.cells[0].source.splitlines()[0]
+    assert re.sub(r"^#\s*\d+\s*·\s*", "", first_line) == title.inner_text()
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-title.png")
+    indices = page.evaluate(
+        "Reveal.getSlides().filter(s => s.querySelector('.jp-OutputArea img'))"
+        ".map(s => Reveal.getIndices(s))"
+    )
+    if indices:
+        page.evaluate(f"Reveal.slide({indices[0]['h']}, {indices[0]['v']})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=SCREENSHOTS / f"{name}-figure.png")
+    images = page.evaluate(
+        "[...document.images].map(i => [i.complete && i.naturalWidth > 0, i.src.slice(0, 40)])"
+    )
+    assert all(ok for ok, _ in images), [src for ok, src in images if not ok]
+    overflow = overflowing_slides(page)
+    if name == CHECK_DECK:
+        assert overflow == []
+        assert len(images) == 1 and indices, "the check deck's figure is missing"
+        page.wait_for_function("document.querySelector('.MathJax')", timeout=20_000)
+        assert page.locator("aside.notes").count() == 3  # title intro + two notes cells
+        page.evaluate("Reveal.slide(0, 0)")
+        with page.expect_popup() as speaker_view:
+            page.keyboard.press("s")
+        notes = speaker_view.value.locator(".speaker-controls-notes")
+        notes.get_by_text("A lecture the test suite writes.").wait_for(timeout=10_000)
+        speaker_view.value.close()
+        outputs = "\n".join(page.locator(".jp-OutputArea").all_inner_texts())
+        assert "45" in outputs and "stderr is dropped" not in outputs and "nobody" not in outputs
+        assert "never shown" not in page.content()
+    elif overflow:  # the notebook's author trims these; the deck still works
+        warnings.warn(f"{name}: slides that run off the bottom: {overflow}", stacklevel=1)
+    page.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_index_lists_every_deck(decks):
+    index = next(iter(decks.values()))[0].html.parent / "index.html"
+    page = index.read_text(encoding="utf-8")
+    for deck, _ in decks.values():
+        assert f'href="{deck.html.name}"' in page
+    assert build.remote_references(page) == []
+
+
+def test_pdf_has_one_page_per_slide(decks, chromium, tmp_path):
+    deck, nb = decks[CHECK_DECK]
+    pdf = build.print_pdf(deck.html, tmp_path / f"{CHECK_DECK}.pdf", chromium)
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
+    assert pages == expected_slides(nb)
