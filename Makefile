@@ -69,3 +69,12 @@ student: $(STAMP)
 # Colab badges and install cells of every notebook, from [tool.emotion_course] in pyproject.toml.
 badges: $(STAMP)
 	$(PY) -m utils.editions badges
+
+# Lecture slides: a reveal.js deck (offline) and a PDF per executed notebook; see slides/README.md.
+# From `make course`'s build/notebooks/, or from another executed run: make slides SLIDES_FROM=DIR
+SLIDES_FROM ?= build/notebooks
+slides: $(STAMP)
+	@ls $(SLIDES_FROM)/[0-9][0-9]_*.ipynb >/dev/null 2>&1 || { echo "No executed lecture notebooks in \
+	$(SLIDES_FROM)/: run 'make course' first, or 'make slides SLIDES_FROM=DIR'."; exit 1; }
+	@bash slides/install-chromium.sh
+	$(PY) slides/build.py --from $(SLIDES_FROM) --out build/slides

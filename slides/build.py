@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 import html
+import importlib.util
 import json
 import re
 import shutil
@@ -124,12 +125,14 @@ def parse_title(source: str) -> TitleInfo | None:
 
 
 def _bullets(lines: list[str]) -> list[str]:
-    """The bullet items at the top of `lines` (blank lines before the first one allowed)."""
+    """The bullet items at the top of `lines` (blank lines before the first, wrapped items allowed)."""
     items = []
     for line in lines:
         bullet = BULLET_RE.match(line)
         if bullet:
             items.append(bullet.group(1))
+        elif items and line.strip():
+            items[-1] += " " + line.strip()  # an item that wraps onto the next line
         elif line.strip() or items:
             break
     return items
@@ -312,7 +315,7 @@ def write_index(decks: list[Deck], out_dir: Path) -> Path:
         pdf = f' · <a href="{deck.pdf.name}">PDF</a>' if deck.pdf else ""
         rows.append(
             f'<li><span class="num">{deck.number}</span> <a href="{deck.html.name}">'
-            f'{html.escape(deck.title)}</a> <span class="meta">{deck.slides} slides{pdf}</span></li>'
+            f'{html.escape(deck.title)}</a> <span class="meta">{deck.slides} slide{"s" * (deck.slides != 1)}{pdf}</span></li>'
         )
     page = (SLIDES_DIR / "templates" / "index.html").read_text(encoding="utf-8")
     page = page.replace("{{course}}", html.escape(COURSE_NAME)).replace(
@@ -333,17 +336,46 @@ def find_chromium() -> str | None:
     return None
 
 
-def print_pdf(deck_html: Path, pdf: Path, chromium: str, timeout: float = 120) -> Path:
-    """Print a deck one slide per page with headless Chromium and reveal.js's ?print-pdf mode."""
-    pdf.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        cmd += ["--no-pdf-header-footer", "--virtual-time-budget=10000"]
-        cmd += [f"--print-to-pdf={pdf}", deck_html.resolve().as_uri() + "?print-pdf"]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if result.returncode or not pdf.exists() or pdf.stat().st_size == 0:
-        raise RuntimeError(f"Chromium could not print {deck_html.name}:\n{result.stderr[-2000:]}")
-    return pdf
+def print_pdfs(pages: list[tuple[Path, Path]], chromium: str) -> None:
+    """Print each (deck HTML, PDF) pair one slide per page: headless Chromium, reveal's ?print-pdf.
+
+    Driven through Playwright, which waits until reveal.js has laid out the print pages; Chromium's
+    own --print-to-pdf often prints before that (a blank page).
+    """
+    from playwright.sync_api import sync_playwright
+
+    args = [flag for flag in CHROMIUM_FLAGS if flag != "--headless"]  # Playwright adds its own
+    with (
+        tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=chromium, headless=True, args=args
+        )
+        print_pages(browser, pages)
+        browser.close()
+
+
+def print_pages(browser, pages: list[tuple[Path, Path]]) -> None:
+    """Print with an open Playwright browser (or context): reveal.js lays the slides out first."""
+    for deck_html, pdf in pages:
+        page = browser.new_page()
+        page.goto(deck_html.resolve().as_uri() + "?print-pdf")
+        page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=60_000)
+        page.wait_for_function("document.fonts.status === 'loaded'", timeout=60_000)
+        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+        page.close()
+
+
+def pdf_printer() -> tuple[str | None, str]:
+    """The Chromium that prints the PDFs, or None with what is missing."""
+    chromium = find_chromium()
+    if chromium is None:
+        names = ", ".join(CHROMIUM_NAMES)
+        return None, f"no Chromium found (looked for {names}); on Debian: apt-get install chromium"
+    if importlib.util.find_spec("playwright") is None:
+        return None, "the Python package playwright is missing: pip install playwright"
+    return chromium, ""
 
 
 def build(
@@ -362,16 +394,14 @@ def build(
         print(f"{deck.html}: {deck.slides} slides")
         for warning in deck.warnings:
             print(f"  warning: {warning}", file=sys.stderr)
-    chromium = find_chromium() if pdf else None
-    if pdf and chromium is None:
-        print(
-            "PDFs skipped: no Chromium found (looked for " + ", ".join(CHROMIUM_NAMES) + "). "
-            "On Debian/Ubuntu: sudo apt-get install chromium",
-            file=sys.stderr,
-        )
-    for deck in decks if chromium else []:
-        deck.pdf = print_pdf(deck.html, out_dir / f"{deck.name}.pdf", chromium)
-        print(f"{deck.pdf}: printed")
+    chromium, missing = pdf_printer() if pdf else (None, "")
+    if missing:
+        print(f"PDFs skipped: {missing}", file=sys.stderr)
+    if chromium:
+        for deck in decks:
+            deck.pdf = out_dir / f"{deck.name}.pdf"
+        print_pdfs([(deck.html, deck.pdf) for deck in decks], chromium)
+        print(f"{len(decks)} PDFs printed with {chromium}")
     write_index(decks, out_dir)
     (out_dir / "decks.json").write_text(
         json.dumps([{"name": d.name, "slides": d.slides} for d in decks], indent=1) + "\n"

@@ -110,8 +110,10 @@ def test_parse_title_reads_number_title_goals_and_intro():
 
 
 def test_parse_title_takes_another_bold_list_when_no_learning_goals():
-    info = build.parse_title("# 00 · Setup\n\nIntro.\n\n**You will check that:**\n- one;\n- two.\n")
-    assert (info.goals_heading, info.goals) == ("You will check that", ["one;", "two."])
+    info = build.parse_title(
+        "# 00 · Setup\n\nIntro.\n\n**You will check that:**\n- one;\n- two\n  lines.\n"
+    )
+    assert (info.goals_heading, info.goals) == ("You will check that", ["one;", "two lines."])
     assert build.parse_title("## Not a lecture title") is None
 
 
@@ -162,18 +164,25 @@ def decks(tmp_path_factory, chromium):
     nbformat.write(check_notebook(), source / f"{CHECK_DECK}.ipynb")
     env = {**os.environ, "COURSE_SUBSET": "300", "CI": "1", "HF_HUB_OFFLINE": "1"}
     run = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-    _run(run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")], env)
+    jobs = [run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")]]
     if folder != executed and (source / "00_setup.ipynb").exists():
         # Run where it lives (the kernel's cwd finds the course root), written to the copy.
-        _run(run + ["--output-dir", str(source), str(ROOT / "notebooks" / "00_setup.ipynb")], env)
+        jobs.append(run + ["--output-dir", str(source), str(ROOT / "notebooks" / "00_setup.ipynb")])
+    _run_all(jobs, env)
     out = tmp_path_factory.mktemp("slides")
     built = build.build(source, out, pdf=False)
     return {d.name: (d, nbformat.read(source / f"{d.name}.ipynb", as_version=4)) for d in built}
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+def _run_all(commands: list[list[str]], env: dict[str, str]) -> None:
+    """Run the commands side by side; each must succeed."""
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for cmd in commands
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
 
 
 def _open(page, deck):
@@ -271,8 +280,9 @@ def test_index_lists_every_deck(decks):
     assert build.remote_references(page) == []
 
 
-def test_pdf_has_one_page_per_slide(decks, chromium, tmp_path):
+def test_pdf_has_one_page_per_slide(decks, browser, tmp_path):
     deck, nb = decks[CHECK_DECK]
-    pdf = build.print_pdf(deck.html, tmp_path / f"{CHECK_DECK}.pdf", chromium)
+    pdf = tmp_path / f"{CHECK_DECK}.pdf"
+    build.print_pages(browser, [(deck.html, pdf)])
     pages = len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
     assert pages == expected_slides(nb)
