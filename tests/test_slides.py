@@ -154,18 +154,17 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory, chromium):
-    """Decks of the lectures, executed (build/notebooks, else 00 run CI-sized here), plus the check deck."""
+def decks(tmp_path_factory):
+    """Decks of the lectures (from `make course` where it ran, else committed; 00 run here) + check."""
     source = tmp_path_factory.mktemp("executed")
     executed = ROOT / "build" / "notebooks"
-    folder = executed if build.lecture_notebooks(executed) else ROOT / "notebooks"
-    for path in build.lecture_notebooks(folder):
-        shutil.copy(path, source / path.name)
+    for path in build.lecture_notebooks(ROOT / "notebooks"):
+        shutil.copy(executed / path.name if (executed / path.name).is_file() else path, source)
     nbformat.write(check_notebook(), source / f"{CHECK_DECK}.ipynb")
     env = {**os.environ, "COURSE_SUBSET": "300", "CI": "1", "HF_HUB_OFFLINE": "1"}
     run = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
     jobs = [run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")]]
-    if folder != executed and (source / "00_setup.ipynb").exists():
+    if not (executed / "00_setup.ipynb").is_file():
         # Run where it lives (the kernel's cwd finds the course root), written to the copy.
         jobs.append(run + ["--output-dir", str(source), str(ROOT / "notebooks" / "00_setup.ipynb")])
     _run_all(jobs, env)
@@ -270,6 +269,16 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
         warnings.warn(f"{name}: slides that run off the bottom: {overflow}", stacklevel=1)
     page.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_decks_load_only_files_beside_them(decks):
+    for deck, _ in decks.values():
+        page = deck.html.read_text(encoding="utf-8")
+        assert build.remote_references(page) == []
+        local = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"?#]+)', page)
+        assert any(path.endswith("reveal.js/dist/reveal.js") for path in local)
+        missing = [path for path in local if not (deck.html.parent / path).is_file()]
+        assert missing == [], f"{deck.name} loads files the build did not copy: {missing}"
 
 
 def test_index_lists_every_deck(decks):
