@@ -210,6 +210,7 @@ def exporter(math: bool) -> SlidesExporter:
     config.SlidesExporter.reveal_height = str(HEIGHT)
     config.SlidesExporter.reveal_transition = "none"
     config.HTMLExporter.mathjax_url = MATHJAX_URL if math else ""
+    config.HTMLExporter.embed_images = True  # markdown images too, so a deck is one file
     return SlidesExporter(
         config=config,
         extra_template_basedirs=[str(SLIDES_DIR / "templates")],
@@ -225,7 +226,7 @@ def export_deck(path: Path, out_dir: Path) -> Deck:
     number, title = (info.number, info.title) if info else (name[:2], name[3:].replace("_", " "))
     math = has_math(nb)
     resources = {
-        "metadata": {"name": name, "path": str(path.parent)},
+        "metadata": {"name": name, "path": str(_image_folder(path))},
         "course": {
             "name": COURSE_NAME,
             "number": number,
@@ -259,6 +260,12 @@ def deck_warnings(nb: nbformat.NotebookNode, info: TitleInfo | None, slides: int
     if slides > MAX_SLIDES:
         warnings.append(f"{slides} slides, more than {MAX_SLIDES}: mark some cells 'skip' or '-'")
     return warnings
+
+
+def _image_folder(path: Path) -> Path:
+    """Where the notebook's markdown images live: beside the source notebook in notebooks/."""
+    source = ROOT / "notebooks" / path.name
+    return source.parent if source.is_file() else path.parent
 
 
 def remote_references(page: str) -> list[str]:

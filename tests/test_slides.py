@@ -18,6 +18,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "slides" / "screenshots"
 CHECK_DECK = "90_slides_check"  # a notebook this test writes: every slide type, a figure, math
+ORANGE_PNG = (  # 24x12 pixels
+    "iVBORw0KGgoAAAANSUhEUgAAABgAAAAMCAIAAAD3UuoiAAAAGklEQVR4nGN8UKDNQA3ARBVTRg0aNWjYGgQAO2oBk0R/UlEAAAAASUVORK5CYII="
+)
 
 
 def _load_build():
@@ -74,7 +77,9 @@ def check_notebook() -> nbformat.NotebookNode:
             "md", "## Some math\n\nThe softmax: $p_i = e^{z_i} / \\sum_j e^{z_j}$.", slide="slide"
         ),
         _cell("md", "Speaker notes for the math slide.", slide="notes"),
+        _cell("md", "A pasted picture: ![an orange bar](attachment:bar.png)"),
     ]
+    cells[-1].attachments = {"bar.png": {"image/png": ORANGE_PNG}}
     nb = new_notebook(cells=cells)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -253,7 +258,7 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
     overflow = overflowing_slides(page)
     if name == CHECK_DECK:
         assert overflow == []
-        assert len(images) == 1 and indices, "the check deck's figure is missing"
+        assert len(images) == 2 and indices, "the check deck's figure or pasted picture is missing"
         page.wait_for_function("document.querySelector('.MathJax')", timeout=20_000)
         assert page.locator("aside.notes").count() == 3  # title intro + two notes cells
         page.evaluate("Reveal.slide(0, 0)")
