@@ -8,6 +8,7 @@ Slide structure comes from each cell's `slideshow.slide_type` (Jupyter's convent
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import html
 import importlib.util
@@ -39,6 +40,8 @@ HIDE_OUTPUT_TAGS = ("hide-output", "remove-output")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 FIGURE_TAG = "slides-figure"  # added by prepare(): code beside its figure (see theme.css)
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+BESIDE_MAX_WIDTH = 850  # px; a wider figure goes below its code, at full slide width
+LONG_FIGURE_CODE = 8  # lines; more above a figure earns a hint to tag the cell hide-input
 
 # reveal.js and MathJax come from PyPI wheels that ship them, so a deck needs no CDN.
 REVEAL_WHEEL = ("sphinx-revealjs", "3.2.1", "sphinx_revealjs/_static/revealjs/")
@@ -157,7 +160,8 @@ def prepare(notebook: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, Tit
             cell.outputs = [_trim(o) for o in cell.outputs if _keep_output(o)]
             tags = _tags(cell)
             hidden = tags & {*HIDE_INPUT_TAGS, *HIDE_OUTPUT_TAGS}
-            if _has_image(cell) and cell.source.strip() and not hidden:
+            width = _figure_width(cell)
+            if width and width <= BESIDE_MAX_WIDTH and cell.source.strip() and not hidden:
                 cell.metadata["tags"] = [*cell.metadata.get("tags", []), FIGURE_TAG]
     info = None
     first = next((c for c in nb.cells if slide_type(c) != "notes"), None)
@@ -176,8 +180,21 @@ def _keep_output(output) -> bool:
     return not (WIDGET_MIME in data and set(data) <= {WIDGET_MIME, "text/plain"})
 
 
-def _has_image(cell) -> bool:
-    return any(set(IMAGE_MIMES) & set(o.get("data", {})) for o in cell.outputs)
+def _figure_width(cell) -> int:
+    """Displayed width in px of the widest PNG among a code cell's outputs (0: none)."""
+    widths = [0]
+    for output in cell.outputs:
+        png = output.get("data", {}).get("image/png")
+        if png:
+            shown = output.get("metadata", {}).get("image/png", {}).get("width")
+            header = base64.b64decode(png.replace("\n", "")[:32])  # IHDR: width at bytes 16-20
+            widths.append(int(shown or int.from_bytes(header[16:20], "big")))
+    return max(widths)
+
+
+def has_image(cell) -> bool:
+    """Whether a code cell shows a picture."""
+    return any(set(IMAGE_MIMES) & set(o.get("data", {})) for o in cell.get("outputs", []))
 
 
 def _trim(output):
@@ -257,6 +274,19 @@ def deck_warnings(nb: nbformat.NotebookNode, info: TitleInfo | None, slides: int
             "cells after the title share its slide and run off it: "
             "give the cell after the title slide_type 'slide'"
         )
+    long_code = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+        and has_image(c)
+        and len(c.source.splitlines()) > LONG_FIGURE_CODE
+        and not _tags(c) & set(HIDE_INPUT_TAGS)
+    ]
+    if long_code:
+        warnings.append(
+            f"{len(long_code)} figure(s) below more than {LONG_FIGURE_CODE} lines of code: "
+            "tag those cells hide-input where only the figure matters"
+        )
     if slides > MAX_SLIDES:
         warnings.append(f"{slides} slides, more than {MAX_SLIDES}: mark some cells 'skip' or '-'")
     return warnings
@@ -278,6 +308,8 @@ def vendor_assets(out_dir: Path, cache_dir: Path, math: bool) -> None:
     _copy_from_wheel(REVEAL_WHEEL, cache_dir, out_dir / "reveal.js")
     if math:
         _copy_from_wheel(MATHJAX_WHEEL, cache_dir, out_dir / "mathjax")
+    else:
+        shutil.rmtree(out_dir / "mathjax", ignore_errors=True)
 
 
 def _copy_from_wheel(wheel: tuple[str, str, str], cache_dir: Path, target: Path) -> None:
@@ -400,7 +432,7 @@ def build(
     for deck in decks:
         print(f"{deck.html}: {deck.slides} slides")
         for warning in deck.warnings:
-            print(f"  warning: {warning}", file=sys.stderr)
+            print(f"  warning: {deck.name}: {warning}", file=sys.stderr)
     chromium, missing = pdf_printer() if pdf else (None, "")
     if missing:
         print(f"PDFs skipped: {missing}", file=sys.stderr)

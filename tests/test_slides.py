@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "slides" / "screenshots"
@@ -130,6 +130,19 @@ def test_prepare_drops_skipped_cells_and_stderr():
     assert all(o.get("name") != "stderr" for o in streams)
     assert nb.cells[0].metadata["course_title"]["number"] == info.number == "90"
     assert build.count_slides(nb) == expected_slides(check_notebook()) == 4
+
+
+def test_prepare_puts_code_beside_narrow_figures_only():
+    def figure_cell(width):
+        cell = new_code_cell("plt.show()", metadata={"slideshow": {"slide_type": "-"}})
+        meta = {"image/png": {"width": width}} if width else {}
+        cell.outputs = [new_output("display_data", data={"image/png": ORANGE_PNG}, metadata=meta)]
+        return cell
+
+    nb = new_notebook(cells=[check_notebook().cells[0], figure_cell(None), figure_cell(1200)])
+    prepared, _ = build.prepare(nb)
+    tags = [set(c.metadata.get("tags", [])) for c in prepared.cells]
+    assert "slides-figure" in tags[1] and "slides-figure" not in tags[2]  # 24 px wide vs 1200
 
 
 def test_remote_references_finds_cdn_loads_but_not_links():
