@@ -274,17 +274,16 @@ def deck_warnings(nb: nbformat.NotebookNode, info: TitleInfo | None, slides: int
             "cells after the title share its slide and run off it: "
             "give the cell after the title slide_type 'slide'"
         )
-    long_code = [
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
+    long_code = sum(
+        c.cell_type == "code"
         and has_image(c)
         and len(c.source.splitlines()) > LONG_FIGURE_CODE
         and not _tags(c) & set(HIDE_INPUT_TAGS)
-    ]
+        for c in nb.cells
+    )
     if long_code:
         warnings.append(
-            f"{len(long_code)} figure(s) below more than {LONG_FIGURE_CODE} lines of code: "
+            f"{long_code} figure(s) below more than {LONG_FIGURE_CODE} lines of code: "
             "tag those cells hide-input where only the figure matters"
         )
     if slides > MAX_SLIDES:
