@@ -63,19 +63,29 @@ def test_umap_hexbins_has_one_titled_panel_per_class_on_shared_axes():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 6
     assert [ax.get_title().split()[0] for ax in visible] == list(NAMES)
-    assert all(len(ax.collections) == 1 for ax in visible)
-    cmaps = {ax.collections[0].get_cmap().name for ax in visible}
+    assert all(len(ax.collections) == 2 for ax in visible)  # all points in grey, then the class
+    cmaps = {ax.collections[-1].get_cmap().name for ax in visible}
     assert len(cmaps) == 6
     assert len({ax.get_xlim() for ax in visible}) == 1
     assert len({ax.get_ylim() for ax in visible}) == 1
     assert fig.get_suptitle() == "cls"
 
 
-def test_umap_hexbins_counts_each_class_once():
+def test_umap_hexbins_counts_each_class_once_over_a_grey_background_of_all():
     frame = umap_frame(n_per_class=7)
     fig = plots.plot_umap_hexbins(frame, NAMES)
-    counts = [ax.collections[0].get_array().sum() for ax in fig.axes if ax.get_visible()]
-    assert counts == [7] * 6
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.collections[-1].get_array().sum() for ax in panels] == [7] * 6
+    assert all(ax.collections[0].get_array().sum() == 42 for ax in panels)
+
+
+def test_umap_hexbins_keeps_far_outliers_without_stretching_the_axes():
+    frame = umap_frame(n_per_class=50)
+    frame.loc[0, "x"] = 1e6
+    fig = plots.plot_umap_hexbins(frame, NAMES)
+    first = fig.axes[0]
+    assert first.collections[-1].get_array().sum() == 50
+    assert first.get_xlim()[1] < 100
 
 
 def test_umap_hexbins_hides_unused_panels_and_honours_column_names():

@@ -66,20 +66,20 @@ def plot_umap_hexbins(
         sharey=True,
         squeeze=False,
     )
-    extent = _extent(frame[x], frame[y])
+    x0, x1, y0, y1 = _extent(frame[x], frame[y])
+    # Far outliers would squeeze the bulk into a few cells: draw them on the border instead.
+    xs, ys = frame[x].clip(x0, x1), frame[y].clip(y0, y1)
+    grid = {"gridsize": 30, "extent": (x0, x1, y0, y1), "mincnt": 1, "linewidths": 0.1}
+    everyone = ListedColormap(["0.9"], name="all")
     for i, (ax, name) in enumerate(zip(axes.flat, label_names)):
-        points = frame[frame[label] == i]
-        ax.hexbin(
-            points[x],
-            points[y],
-            gridsize=30,
-            extent=extent,
-            mincnt=1,
-            linewidths=0.1,
-            bins="log",
-            cmap=_light_to_dark(CLASS_CMAPS[i % len(CLASS_CMAPS)]),
-        )
-        ax.set_title(f"{name} ({len(points)})")
+        ax.hexbin(xs, ys, cmap=everyone, **grid)  # all classes in light grey, for orientation
+        mine = (frame[label] == i).to_numpy()
+        cmap = _light_to_dark(CLASS_CMAPS[i % len(CLASS_CMAPS)])
+        cells = ax.hexbin(xs[mine], ys[mine], cmap=cmap, **grid)
+        counts = np.asarray(cells.get_array())
+        if counts.size:  # a few very dense cells would wash out the rest: saturate the top 2%
+            cells.set_clim(1, max(2.0, float(np.quantile(counts, 0.98))))
+        ax.set_title(f"{name} ({mine.sum()})")
     for ax in axes.flat[len(label_names) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
@@ -121,7 +121,7 @@ def _light_to_dark(name: str) -> Colormap:
 
 
 def _extent(xs: pd.Series, ys: pd.Series) -> tuple[float, float, float, float]:
-    """The bounding box of all points, padded a little, so every panel bins the same plane."""
-    x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
-    pad_x, pad_y = 0.02 * (x1 - x0 or 1.0), 0.02 * (y1 - y0 or 1.0)
+    """A box around the bulk of the points (0.5%-99.5% quantiles, padded), shared by every panel."""
+    (x0, x1), (y0, y1) = xs.quantile([0.005, 0.995]), ys.quantile([0.005, 0.995])
+    pad_x, pad_y = 0.05 * (x1 - x0 or 1.0), 0.05 * (y1 - y0 or 1.0)
     return x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
