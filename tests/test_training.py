@@ -258,7 +258,8 @@ def test_predict_gives_probabilities_and_per_example_loss(torchrun_run, tweets_d
 def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
     output = tmp_path / "model"
     checkpoints = output / training.CHECKPOINT_DIR
-    command = finetune_command(tweets_dir, output, "--max-steps", "10", "--save-steps", "2")
+    total = 6
+    command = finetune_command(tweets_dir, output, "--max-steps", str(total), "--save-steps", "2")
     run = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -277,7 +278,7 @@ def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
     resumed_from = int(Path(training.last_checkpoint(checkpoints)).name.split("-")[1])
-    assert 0 < resumed_from < 10
+    assert 0 < resumed_from < total
     assert not (output / training.METRICS_FILE).exists()  # killed before the end
 
     done = subprocess.run(
@@ -290,6 +291,35 @@ def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((output / training.METRICS_FILE).read_text())
-    assert metrics["start_step"] == resumed_from and metrics["global_step"] == 10
+    assert metrics["start_step"] == resumed_from and metrics["global_step"] == total
     for rank in range(PROCESSES):
-        assert f"rank {rank} of {PROCESSES}: steps {resumed_from} to 10" in done.stdout
+        assert f"rank {rank} of {PROCESSES}: steps {resumed_from} to {total}" in done.stdout
+
+
+def test_fit_and_score_reports_lecture_5_columns():
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    X = rng.normal(size=(60, 4)) + 10 * y[:, None]  # three far-apart clouds
+    scores, predicted = training.fit_and_score(
+        make_pipeline(StandardScaler(), LogisticRegression()), X, y, X, y
+    )
+    assert scores["accuracy"] == 1.0 and scores["f1_weighted"] == 1.0
+    assert scores["trainable_parameters"] == 3 * 4 + 3 and scores["fit_seconds"] >= 0
+    np.testing.assert_array_equal(predicted, y)
+    floor, _ = training.fit_and_score(DummyClassifier(), X, y, X, y)
+    assert floor["accuracy"] == pytest.approx(1 / 3) and floor["trainable_parameters"] == 0
+
+
+def test_command_options_default_to_the_course_settings():
+    from utils.finetune import parse_args
+
+    args = parse_args([])
+    assert (args.model, args.data_dir, args.output, args.batch_size, args.lr) == (None,) * 5
+    assert (args.epochs, args.resume, args.max_steps) == (2.0, False, None)
+    args = parse_args(["--epochs", "1", "--batch-size", "8", "--lr", "3e-5", "--resume"])
+    assert (args.epochs, args.batch_size, args.lr, args.resume) == (1.0, 8, 3e-5, True)

@@ -32,7 +32,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="folder for model, metrics.json and checkpoints (default: build/models/emotion-classifier)",
     )
-    parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument(
+        "--epochs", type=float, default=2.0, help="passes over the training split (default: 2)"
+    )
     parser.add_argument(
         "--batch-size", type=int, help="per process (default: 32 for the packaged model, else 64)"
     )
@@ -50,7 +52,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --output"
     )
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed for the new head and the shuffling"
+    )
     parser.add_argument(
         "--no-progress", action="store_true", help="log lines instead of a progress bar"
     )
@@ -60,22 +64,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one fine-tuning; every process of a distributed launch calls this."""
     import utils
-    from utils.training import default_hyperparameters, fine_tune
+    from utils.training import fine_tune
 
     args = parse_args(argv)
     main_process = int(os.environ.get("RANK", "0")) == 0
     cfg = utils.setup(seed=args.seed, verbose=main_process)
     model = args.model or cfg.model_name
     data_dir = args.data_dir or cfg.data_dir
-    defaults = default_hyperparameters(model)
     dataset = utils.load_emotion(data_dir, subset=args.subset or cfg.subset, seed=args.seed)
     result = fine_tune(
         model,
         dataset,
         args.output or cfg.build_dir / "models" / "emotion-classifier",
         epochs=args.epochs,
-        batch_size=args.batch_size or int(defaults["batch_size"]),
-        learning_rate=args.lr or defaults["learning_rate"],
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
         max_steps=args.max_steps,
         save_steps=args.save_steps,
         max_length=args.max_length,

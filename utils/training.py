@@ -170,8 +170,8 @@ def fine_tune(
     output_dir: str | os.PathLike,
     *,
     epochs: float = 2,
-    batch_size: int = 32,
-    learning_rate: float = 1e-4,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
     max_steps: int | None = None,
     save_steps: int | None = None,
     max_length: int | None = None,
@@ -181,11 +181,12 @@ def fine_tune(
 ) -> FineTuneResult:
     """Fine-tune `model_name` on the train split, evaluating on validation; save model and metrics."""
     output_dir = Path(output_dir)
+    defaults = default_hyperparameters(model_name)
     args = training_arguments(
         output_dir,
         epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
+        batch_size=batch_size or int(defaults["batch_size"]),
+        learning_rate=learning_rate or defaults["learning_rate"],
         max_steps=max_steps,
         save_steps=save_steps,
         seed=seed,
@@ -325,3 +326,23 @@ def predict(trainer: Trainer, dataset: Dataset, max_length: int | None = None) -
             **compute_metrics(EvalPrediction(logits.numpy(), labels.numpy())),
         },
     )
+
+
+def fit_and_score(
+    classifier, X_train: np.ndarray, y_train, X_valid: np.ndarray, y_valid
+) -> tuple[dict[str, float], np.ndarray]:
+    """Fit a scikit-learn classifier on frozen features; its validation scores and predictions."""
+    start = time.perf_counter()
+    classifier.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    predicted = classifier.predict(X_valid)
+    final = classifier[-1] if hasattr(classifier, "steps") else classifier
+    weights = [getattr(final, name, None) for name in ("coef_", "intercept_")]
+    scores = {
+        "accuracy": float(accuracy_score(y_valid, predicted)),
+        "f1_weighted": float(f1_score(y_valid, predicted, average="weighted", zero_division=0)),
+        "f1_macro": float(f1_score(y_valid, predicted, average="macro", zero_division=0)),
+        "fit_seconds": seconds,
+        "trainable_parameters": sum(int(w.size) for w in weights if w is not None),
+    }
+    return scores, predicted
