@@ -100,3 +100,10 @@ def test_umap_scatter_has_one_legend_entry_per_class():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(NAMES)
     assert len(ax.collections) == 6
     assert ax.get_title() == "mean" and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_umap_scatter_view_ignores_far_outliers():
+    frame = umap_frame(n_per_class=50)
+    frame.loc[0, "y"] = -1e6
+    ax = plots.plot_umap_scatter(frame, NAMES)
+    assert ax.get_ylim()[0] > -100

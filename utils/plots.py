@@ -107,6 +107,9 @@ def plot_umap_scatter(
     for i, name in enumerate(label_names):
         points = frame[frame[label] == i]
         ax.scatter(points[x], points[y], s=3, alpha=0.5, color=colours[i % 10], label=name)
+    x0, x1, y0, y1 = _extent(frame[x], frame[y])
+    ax.set_xlim(x0, x1)  # a few far outliers would otherwise shrink the bulk into a corner
+    ax.set_ylim(y0, y1)
     ax.set_xlabel(f"UMAP {x}")
     ax.set_ylabel(f"UMAP {y}")
     ax.set_title(title or "2-D projection of the features")
