@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,11 @@ from tqdm.auto import tqdm
 
 POOLINGS = ("cls", "mean")
 MODES = ("exact", "fast")
-# Padded tokens per batch: enough to keep the matrix units busy, small enough to stay in memory.
-TOKEN_BUDGET = {"cpu": 8192, "mps": 32768, "cuda": 131072}
+# Padded tokens per batch: enough to keep the matrix units busy, small enough to stay in cache
+# (CPU) or in memory (GPU). On CPU, 1k-2k tokens measured fastest (8k: 20% slower).
+TOKEN_BUDGET = {"cpu": 2048, "mps": 32768, "cuda": 131072}
 MAX_BATCH = 512
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def extract_hidden_states(
@@ -34,21 +37,30 @@ def extract_hidden_states(
     progress: bool = True,
     mode: str = "exact",
 ) -> np.ndarray:
-    """One pooled last-layer vector per text, float32, shape (len(texts), hidden_size), in order."""
+    """One pooled last-layer vector per text, float32, shape (len(texts), hidden_size), in order.
+
+    `pooling`: "cls" (first token) or "mean" (over real tokens only). `mode="fast"` (CPU only;
+    on a GPU it is the exact mode) runs a bfloat16 copy of the model on CPUs with native bf16
+    (AVX512-BF16 or AMX), else an int8 copy. Measured on the emotion tweets with
+    all-MiniLM-L6-v2 on a 2-core AMD EPYC (Zen 4): bf16 is about 2x faster than exact, feature
+    cosine > 0.9999, logistic-regression validation accuracy within 0.1 point of exact mode.
+    """
     if pooling not in POOLINGS:
-        raise ValueError(f"pooling='{pooling}' is not one of {', '.join(POOLINGS)}.")
+        raise ValueError(f"pooling='{pooling}' is not one of: {', '.join(POOLINGS)}.")
     if mode not in MODES:
-        raise ValueError(f"mode='{mode}' is not one of {', '.join(MODES)}.")
+        raise ValueError(f"mode='{mode}' is not one of: {', '.join(MODES)}.")
     texts = [str(text) for text in texts]
     hidden_size = model.config.hidden_size
     if not texts:
         return np.zeros((0, hidden_size), dtype=np.float32)
+    device = torch.device(device) if device is not None else _model_device(model)
+    recipe = _recipe(mode, device)
     max_length = max_length or _model_max_length(model, tokenizer)
-    cache = FeatureCache(cache_dir, model, texts, max_length, mode) if cache_dir else None
+    cache = FeatureCache(cache_dir, model, texts, max_length, recipe) if cache_dir else None
     if cache is not None and (hit := cache.load(pooling, hidden_size)) is not None:
         return hit
     features = _compute(
-        texts, model, tokenizer, batch_size, device, max_length, progress and not _in_ci(), mode
+        texts, model, tokenizer, device, recipe, max_length, batch_size, progress and not _in_ci()
     )
     if cache is not None:
         for name, array in features.items():
@@ -59,16 +71,17 @@ def extract_hidden_states(
 def hidden_states_map_fn(
     model: torch.nn.Module, device: str | torch.device | None = None, pooling: str = "cls"
 ) -> Callable[[dict], dict]:
-    """A function for `Dataset.map(batched=True)` that adds a `hidden_state` column."""
+    """A function for `Dataset.map(batched=True)` on tokenized columns that adds `hidden_state`."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling='{pooling}' is not one of: {', '.join(POOLINGS)}.")
     device = torch.device(device) if device is not None else _model_device(model)
-    input_names = [name for name in ("input_ids", "attention_mask", "token_type_ids")]
 
     def add_hidden_state(batch: dict) -> dict:
-        inputs = {k: torch.as_tensor(batch[k]).to(device) for k in input_names if k in batch}
+        inputs = {k: torch.as_tensor(batch[k]).to(device) for k in MODEL_INPUTS if k in batch}
         with torch.inference_mode():
             hidden = model(**inputs).last_hidden_state
-        pooled = _pool(hidden, inputs["attention_mask"])[pooling]
-        return {"hidden_state": pooled.float().cpu().numpy()}
+            pooled = _pool(hidden.float(), inputs["attention_mask"])[pooling]
+        return {"hidden_state": pooled.cpu().numpy()}
 
     return add_hidden_state
 
@@ -91,12 +104,15 @@ class FeatureCache:
 
     def __init__(self, folder, model, texts: Sequence[str], max_length: int, mode: str) -> None:
         self.folder = Path(folder)
-        texts_hash = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()
+        texts_hash = hashlib.sha256()
+        for text in texts:  # length-prefixed, so no separator inside a text can fake a boundary
+            encoded = text.encode()
+            texts_hash.update(len(encoded).to_bytes(8, "little") + encoded)
         self.identity = {
             "model": model_fingerprint(model),
             "max_length": max_length,
             "mode": mode,
-            "texts": texts_hash,
+            "texts": texts_hash.hexdigest(),
             "n": len(texts),
         }
 
@@ -118,6 +134,7 @@ class FeatureCache:
             array is None
             or array.shape != (self.identity["n"], hidden_size)
             or array.dtype != np.float32
+            or not np.isfinite(array).all()
         ):
             warnings.warn(f"Ignoring damaged cache file {path}; recomputing.", stacklevel=3)
             return None
@@ -126,76 +143,72 @@ class FeatureCache:
     def save(self, pooling: str, array: np.ndarray) -> None:
         """Write the array to a temporary file, then rename it into place."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.path(pooling)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".npy")
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, array.astype(np.float32, copy=False), allow_pickle=False)
-            os.replace(tmp, target)
+            os.replace(tmp, self.path(pooling))
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
 
-def _compute(texts, model, tokenizer, batch_size, device, max_length, progress, mode):
-    device = torch.device(device) if device is not None else _model_device(model)
-    run_model = _prepare_model(model, device, mode)
-    encoded = tokenizer(texts, truncation=True, max_length=max_length)
-    lengths = np.array([len(ids) for ids in encoded["input_ids"]])
+def _compute(texts, model, tokenizer, device, recipe, max_length, batch_size, progress):
+    """Both poolings for all texts, from one pass over length-sorted, token-budgeted batches."""
+    lengths = _token_lengths(texts, tokenizer, max_length)
     order = np.argsort(-lengths, kind="stable")  # longest first: any out-of-memory shows up at once
-    hidden_size = model.config.hidden_size
-    out = {name: np.empty((len(texts), hidden_size), dtype=np.float32) for name in POOLINGS}
-    max_batch = batch_size or MAX_BATCH
+    out = {name: np.empty((len(texts), model.config.hidden_size), np.float32) for name in POOLINGS}
     budget = TOKEN_BUDGET.get(device.type, TOKEN_BUDGET["cpu"])
+    max_batch = batch_size or MAX_BATCH
     was_training = model.training
-    model.eval()
+    run_model = _prepare_model(model.eval(), device, recipe)
+    start = 0
     try:
         with tqdm(
             total=len(texts), unit="tweet", disable=not progress, desc="hidden states"
         ) as bar:
-            for rows in _batches(order, lengths, max_batch, budget):
-                pooled = _run_batch(run_model, tokenizer, encoded, rows, device)
+            while start < len(order):
+                size = max(1, min(max_batch, budget // int(lengths[order[start]])))
+                rows = order[start : start + size]
+                size = len(rows)
+                try:
+                    pooled = _forward(
+                        run_model, tokenizer, [texts[i] for i in rows], device, max_length
+                    )
+                except torch.cuda.OutOfMemoryError:
+                    if size == 1:
+                        raise
+                    torch.cuda.empty_cache()
+                    budget, max_batch = budget // 2, max(1, size // 2)  # for the rest of the run
+                    continue
                 for name in POOLINGS:
                     out[name][rows] = pooled[name]
-                bar.update(len(rows))
+                start += size
+                bar.update(size)
     finally:
         model.train(was_training)
     return out
 
 
-def _batches(
-    order: np.ndarray, lengths: np.ndarray, max_batch: int, budget: int
-) -> Iterator[np.ndarray]:
-    """Consecutive runs of `order` whose padded size stays under the token budget."""
-    start = 0
-    while start < len(order):
-        longest = lengths[order[start]]  # sorted longest first, so the first row sets the width
-        size = max(1, min(max_batch, budget // max(1, longest)))
-        yield order[start : start + size]
-        start += size
+def _token_lengths(texts: list[str], tokenizer, max_length: int, chunk: int = 4096) -> np.ndarray:
+    """Token count of every text, tokenized in chunks so that no id list outlives its chunk."""
+    lengths = np.empty(len(texts), dtype=np.int64)
+    for start in range(0, len(texts), chunk):
+        ids = tokenizer(texts[start : start + chunk], truncation=True, max_length=max_length)
+        lengths[start : start + chunk] = [len(row) for row in ids["input_ids"]]
+    return lengths
 
 
-def _run_batch(run_model, tokenizer, encoded, rows, device) -> dict[str, np.ndarray]:
-    features = [{k: encoded[k][i] for k in encoded.keys()} for i in rows]
-    try:
-        return _forward(run_model, tokenizer, features, device)
-    except torch.cuda.OutOfMemoryError:
-        if len(rows) == 1:
-            raise
-        torch.cuda.empty_cache()
-        half = len(rows) // 2
-        first = _run_batch(run_model, tokenizer, encoded, rows[:half], device)
-        second = _run_batch(run_model, tokenizer, encoded, rows[half:], device)
-        return {k: np.concatenate([first[k], second[k]]) for k in first}
-
-
-def _forward(run_model, tokenizer, features, device) -> dict[str, np.ndarray]:
-    batch = tokenizer.pad(features, return_tensors="pt")
+def _forward(run_model, tokenizer, texts, device, max_length) -> dict[str, np.ndarray]:
+    """Pooled vectors of one batch, padded to its own longest text; only they leave the device."""
+    batch = tokenizer(
+        texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
     on_cuda = device.type == "cuda"
     inputs = {
-        k: (v.pin_memory() if on_cuda else v).to(device, non_blocking=on_cuda)
-        for k, v in batch.items()
-        if k in ("input_ids", "attention_mask", "token_type_ids")
+        k: (batch[k].pin_memory() if on_cuda else batch[k]).to(device, non_blocking=on_cuda)
+        for k in MODEL_INPUTS
+        if k in batch
     }
     with torch.inference_mode(), _autocast(device):
         hidden = run_model(**inputs).last_hidden_state
@@ -217,27 +230,41 @@ def _autocast(device: torch.device):
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
-def _prepare_model(model: torch.nn.Module, device: torch.device, mode: str) -> torch.nn.Module:
+def _recipe(mode: str, device: torch.device) -> str:
+    """What `mode` means on `device`: "exact", or the fast CPU variant ("fast-bf16", "fast-int8")."""
+    if mode == "exact" or device.type != "cpu":
+        return "exact"  # GPUs already run the exact mode in half precision
+    capabilities = getattr(torch.cpu, "get_capabilities", dict)()
+    native_bf16 = capabilities.get("avx512_bf16") or capabilities.get("amx_bf16")
+    return "fast-bf16" if native_bf16 else "fast-int8"
+
+
+def _prepare_model(model: torch.nn.Module, device: torch.device, recipe: str) -> torch.nn.Module:
     if _model_device(model) != device:
         model.to(device)
-    if mode == "exact":
-        return model
-    if device.type != "cpu":
-        raise ValueError(
-            "mode='fast' is a CPU mode; on a GPU the exact mode already runs in half precision."
-        )
-    return _fast_cpu_model(model)
+    if recipe == "fast-bf16":
+        return copy.deepcopy(model).to(torch.bfloat16)
+    if recipe == "fast-int8":
+        return _int8_model(model)
+    return model
 
 
-def _fast_cpu_model(model: torch.nn.Module) -> torch.nn.Module:
-    """An int8 copy of the model's linear layers for faster CPU inference."""
-    import copy
+def _int8_model(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy whose attention and FFN up-projection layers run in int8 (weights per channel)."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    from torch.ao.quantization import quantize_dynamic
-
+    # FFN down-projections (the only layers that narrow) read GELU outputs whose outliers
+    # per-tensor int8 activations clip badly: they stay in fp32.
+    names = [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and module.in_features <= module.out_features
+    ]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        return quantize_dynamic(
+            copy.deepcopy(model), dict.fromkeys(names, per_channel_dynamic_qconfig), torch.qint8
+        )
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
