@@ -39,11 +39,13 @@ def extract_hidden_states(
 ) -> np.ndarray:
     """One pooled last-layer vector per text, float32, shape (len(texts), hidden_size), in order.
 
-    `pooling`: "cls" (first token) or "mean" (over real tokens only). `mode="fast"` (CPU only;
-    on a GPU it is the exact mode) runs a bfloat16 copy of the model on CPUs with native bf16
-    (AVX512-BF16 or AMX), else an int8 copy. Measured on the emotion tweets with
-    all-MiniLM-L6-v2 on a 2-core AMD EPYC (Zen 4): bf16 is about 2x faster than exact, feature
-    cosine > 0.9999, logistic-regression validation accuracy within 0.1 point of exact mode.
+    `pooling`: "cls" (first token) or "mean" (over real tokens only). `mode="fast"` is for CPUs
+    (on a GPU it is the exact mode, which already runs in half precision): a bfloat16 copy of the
+    model where the CPU has native bf16 (AVX512-BF16 or AMX), else an int8 copy with a warning.
+    Measured on the emotion tweets with all-MiniLM-L6-v2 on a 2-core AMD EPYC (Zen 4), logistic
+    regression trained on all 16,000 training tweets: bf16 is 2x faster than exact, cosine to
+    exact > 0.9999, validation accuracy +0.15 (cls) / -0.15 (mean) points; int8 costs 0.85 (cls)
+    and 1.45 (mean) points.
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling='{pooling}' is not one of: {', '.join(POOLINGS)}.")
@@ -236,7 +238,14 @@ def _recipe(mode: str, device: torch.device) -> str:
         return "exact"  # GPUs already run the exact mode in half precision
     capabilities = getattr(torch.cpu, "get_capabilities", dict)()
     native_bf16 = capabilities.get("avx512_bf16") or capabilities.get("amx_bf16")
-    return "fast-bf16" if native_bf16 else "fast-int8"
+    if native_bf16:
+        return "fast-bf16"
+    warnings.warn(
+        "This CPU has no native bfloat16, so mode='fast' runs int8 layers, which cost about "
+        "1 point of logistic-regression accuracy on the emotion tweets. Use mode='exact' to avoid it.",
+        stacklevel=3,
+    )
+    return "fast-int8"
 
 
 def _prepare_model(model: torch.nn.Module, device: torch.device, recipe: str) -> torch.nn.Module:
