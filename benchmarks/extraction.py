@@ -48,6 +48,8 @@ def main() -> None:
     tweets = emotions["validation"].select(range(min(args.n, len(emotions["validation"]))))
     tokenizer = AutoTokenizer.from_pretrained(cfg.model_name)
     model = AutoModel.from_pretrained(cfg.model_name).to(device).eval()
+    if args.fast_recipe:  # e.g. measure the int8 fallback on a CPU that has bf16
+        features._recipe = lambda mode, device: "exact" if mode == "exact" else args.fast_recipe
     recipe = features._recipe("fast", device)
 
     def ours(mode: str, texts=None, cache_dir=None) -> np.ndarray:
@@ -110,6 +112,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=2, help="runs per method; the fastest counts")
     parser.add_argument(
         "--accuracy", action="store_true", help="also compare logistic-regression accuracy"
+    )
+    parser.add_argument(
+        "--fast-recipe", choices=["fast-bf16", "fast-int8"], help="force the fast CPU variant"
     )
     parser.add_argument("--output", type=Path, help="JSON file (default build/bench/...)")
     return parser.parse_args()
