@@ -115,9 +115,9 @@ def test_precision_is_fp32_without_cuda_and_mixed_on_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert training.precision_flags() == {"bf16": False, "fp16": False}
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: False)
     assert training.precision_flags() == {"bf16": False, "fp16": True}
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: True)
     assert training.precision_flags() == {"bf16": True, "fp16": False}
 
 

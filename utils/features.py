@@ -228,7 +228,9 @@ def _pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch
 def _autocast(device: torch.device):
     if device.type != "cuda":
         return torch.autocast(device_type="cpu", enabled=False)
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    dtype = (
+        torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+    )
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 

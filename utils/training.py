@@ -111,7 +111,7 @@ def precision_flags() -> dict[str, bool]:
     """Mixed precision on CUDA (bf16 where supported, else fp16); fp32 elsewhere."""
     if not torch.cuda.is_available():
         return {"bf16": False, "fp16": False}
-    bf16 = torch.cuda.is_bf16_supported()
+    bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
     return {"bf16": bf16, "fp16": not bf16}
 
 
