@@ -401,6 +401,11 @@ def print_pages(browser, pages: list[tuple[Path, Path]]) -> None:
         page.goto(deck_html.resolve().as_uri() + "?print-pdf")
         page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=60_000)
         page.wait_for_function("document.fonts.status === 'loaded'", timeout=60_000)
+        # reveal.js lays out the print pages after it reports ready; printing earlier gives one page.
+        page.wait_for_function(
+            "document.querySelectorAll('.pdf-page').length >= Reveal.getTotalSlides()",
+            timeout=60_000,
+        )
         page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
         page.close()
 
