@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
 from sklearn.metrics import accuracy_score, f1_score
+from torch.utils.data import SequentialSampler
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -23,6 +24,7 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_pt_utils import LengthGroupedSampler
 
 METRICS_FILE = "metrics.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -164,6 +166,18 @@ def training_arguments(
     )
 
 
+class CourseTrainer(Trainer):
+    """A Trainer that evaluates and predicts in the data set's order."""
+
+    def _get_eval_sampler(self, eval_dataset):
+        # transformers 5 groups evaluation batches by length too when training does, so predict()
+        # would return its rows shuffled; lecture 6 pairs predictions with texts and labels by row.
+        sampler = super()._get_eval_sampler(eval_dataset)
+        if isinstance(sampler, LengthGroupedSampler):
+            return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+        return sampler
+
+
 def fine_tune(
     model_name: str,
     dataset: DatasetDict,
@@ -198,7 +212,7 @@ def fine_tune(
     with args.main_process_first(desc="tokenize"):
         encoded = tokenize(dataset, tokenizer, max_length)
     steps = StepRecorder()
-    trainer = Trainer(
+    trainer = CourseTrainer(
         model=model,
         args=args,
         train_dataset=encoded["train"],
@@ -312,7 +326,7 @@ def count_trainable_parameters(model: torch.nn.Module) -> int:
 
 
 def predict(trainer: Trainer, dataset: Dataset, max_length: int | None = None) -> Predictions:
-    """Probabilities, per-example loss and metrics of the trainer's model on a split with labels."""
+    """Probabilities, per-example loss and metrics, row by row, of a `CourseTrainer`'s model."""
     output = trainer.predict(tokenize(dataset, trainer.processing_class, max_length))
     logits = torch.as_tensor(output.predictions).float()
     labels = torch.as_tensor(output.label_ids)
