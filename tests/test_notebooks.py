@@ -92,6 +92,8 @@ def test_lecture_has_goals_recap_and_exercises(path):
     for i in solutions:
         assert cells[i].cell_type == "code", f"cell {i}: a solution is a code cell"
         assert cells[i - 1].cell_type == "markdown", f"cell {i}: a task markdown cell comes first"
+        kind = cells[i].metadata.get("slideshow", {}).get("slide_type")
+        assert kind == "skip", f"cell {i}: solutions stay off the slides (slide_type 'skip')"
 
 
 @pytest.mark.parametrize("path", **by_name(NOTEBOOKS))

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -145,6 +144,20 @@ def test_prepare_puts_code_beside_narrow_figures_only():
     assert "slides-figure" in tags[1] and "slides-figure" not in tags[2]  # 24 px wide vs 1200
 
 
+def test_executed_copy_is_used_only_while_its_cells_are_current(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "executed").mkdir()
+    source = tmp_path / "notebooks" / f"{CHECK_DECK}.ipynb"
+    nbformat.write(check_notebook(), source)
+    assert executed_copy(source, tmp_path / "executed") is None  # never executed
+    nbformat.write(check_notebook(), tmp_path / "executed" / source.name)
+    assert executed_copy(source, tmp_path / "executed") == tmp_path / "executed" / source.name
+    edited = check_notebook()
+    edited.cells[3].metadata["slideshow"]["slide_type"] = "subslide"  # a new slide break
+    nbformat.write(edited, source)
+    assert executed_copy(source, tmp_path / "executed") is None
+
+
 def test_remote_references_finds_cdn_loads_but_not_links():
     page = (
         '<script src="https://unpkg.com/reveal.js/dist/reveal.js"></script>'
@@ -171,20 +184,42 @@ def chromium() -> str:
     return path
 
 
+def _cells(nb: nbformat.NotebookNode) -> list[tuple]:
+    """What decides a deck besides outputs: every cell's type, source, slide type and tags."""
+    return [
+        (c.cell_type, c.source, c.metadata.get("slideshow"), c.metadata.get("tags"))
+        for c in nb.cells
+    ]
+
+
+def executed_copy(source: Path, executed_dir: Path) -> Path | None:
+    """The executed copy of `source` in `executed_dir` if it was run from the current cells."""
+    executed = executed_dir / source.name
+    if not executed.is_file():
+        return None
+    same = _cells(nbformat.read(executed, as_version=4)) == _cells(
+        nbformat.read(source, as_version=4)
+    )
+    return executed if same else None
+
+
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
-    """Decks of the lectures (from `make course` where it ran, else committed; 00 run here) + check."""
+    """Decks of the lectures as executed now (a CI-sized run; `make course` output where current)."""
     source = tmp_path_factory.mktemp("executed")
-    executed = ROOT / "build" / "notebooks"
+    stale = []
     for path in build.lecture_notebooks(ROOT / "notebooks"):
-        shutil.copy(executed / path.name if (executed / path.name).is_file() else path, source)
+        executed = executed_copy(path, ROOT / "build" / "notebooks")
+        if executed:
+            shutil.copy(executed, source)
+        else:
+            stale.append(str(path))
     nbformat.write(check_notebook(), source / f"{CHECK_DECK}.ipynb")
     env = {**os.environ, "COURSE_SUBSET": "300", "CI": "1", "HF_HUB_OFFLINE": "1"}
     run = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
     jobs = [run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")]]
-    if not (executed / "00_setup.ipynb").is_file():
-        # Run where it lives (the kernel's cwd finds the course root), written to the copy.
-        jobs.append(run + ["--output-dir", str(source), str(ROOT / "notebooks" / "00_setup.ipynb")])
+    if stale:  # in lecture order, each in notebooks/ (the kernel's cwd finds the course root)
+        jobs.append(run + ["--output-dir", str(source), *stale])
     _run_all(jobs, env)
     out = tmp_path_factory.mktemp("slides")
     built = build.build(source, out, pdf=False)
@@ -198,7 +233,7 @@ def _run_all(commands: list[list[str]], env: dict[str, str]) -> None:
         for cmd in commands
     ]
     for proc in procs:
-        _, err = proc.communicate(timeout=600)
+        _, err = proc.communicate(timeout=1_500)  # a CI-sized run of every lecture
         assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
 
 
@@ -269,8 +304,8 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
     )
     assert all(ok for ok, _ in images), [src for ok, src in images if not ok]
     overflow = overflowing_slides(page)
+    assert overflow == [], f"{name}: slides that run off the bottom (see slides/README.md)"
     if name == CHECK_DECK:
-        assert overflow == []
         assert len(images) == 2 and indices, "the check deck's figure or pasted picture is missing"
         page.wait_for_function("document.querySelector('.MathJax')", timeout=20_000)
         assert page.locator("aside.notes").count() == 3  # title intro + two notes cells
@@ -283,8 +318,6 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
         outputs = "\n".join(page.locator(".jp-OutputArea").all_inner_texts())
         assert "45" in outputs and "stderr is dropped" not in outputs and "nobody" not in outputs
         assert "never shown" not in page.content()
-    elif overflow:  # the notebook's author trims these; the deck still works
-        warnings.warn(f"{name}: slides that run off the bottom: {overflow}", stacklevel=1)
     page.close()
     assert problems == [], "\n".join(problems)
 
