@@ -164,6 +164,19 @@ def test_setup_reports_and_seeds(monkeypatch, emotion_dir, capsys):
     assert cfg.cache_dir == cfg.root / "build" / "cache"
 
 
+def test_a_subset_writes_beside_the_full_run_and_shares_the_cache(monkeypatch, emotion_dir):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    monkeypatch.delenv("COURSE_SUBSET", raising=False)
+    full = setup(verbose=False)
+    monkeypatch.setenv("COURSE_SUBSET", "120")
+    small = setup(verbose=False)
+    assert full.build_dir == full.root / "build"
+    assert (
+        small.build_dir == small.root / "build" / "subset-120"
+    )  # its model cannot replace the full one
+    assert small.cache_dir == full.cache_dir  # cache entries are keyed by their texts
+
+
 @pytest.mark.parametrize("value", ["ten", "-5", "0"])
 def test_bad_subset_is_rejected(monkeypatch, emotion_dir, value):
     monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))

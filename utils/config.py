@@ -40,13 +40,15 @@ class Config:
 
     @property
     def build_dir(self) -> Path:
-        """Folder for everything the course writes (models, figures, benchmarks)."""
-        return self.root / "build"
+        """Folder for the models, results and benchmarks the course writes; a subset has its own."""
+        # A CI-sized run (make test) must not replace the model and results of a full run.
+        build = self.root / "build"
+        return build if self.subset is None else build / f"subset-{self.subset}"
 
     @property
     def cache_dir(self) -> Path:
-        """Folder where extracted features are cached between lectures."""
-        return self.build_dir / "cache"
+        """Folder where extracted features are cached between lectures (shared: keyed by their texts)."""
+        return self.root / "build" / "cache"
 
     @property
     def offline(self) -> bool:
