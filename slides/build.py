@@ -394,20 +394,42 @@ def print_pdfs(pages: list[tuple[Path, Path]], chromium: str) -> None:
         browser.close()
 
 
-def print_pages(browser, pages: list[tuple[Path, Path]]) -> None:
-    """Print with an open Playwright browser (or context): reveal.js lays the slides out first."""
+def print_pages(browser, pages: list[tuple[Path, Path]], attempts: int = 3) -> None:
+    """Print with an open Playwright browser (or context), one PDF page per slide, checked."""
     for deck_html, pdf in pages:
-        page = browser.new_page()
-        page.goto(deck_html.resolve().as_uri() + "?print-pdf")
-        page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=60_000)
-        page.wait_for_function("document.fonts.status === 'loaded'", timeout=60_000)
-        # reveal.js lays out the print pages after it reports ready; printing earlier gives one page.
-        page.wait_for_function(
-            "document.querySelectorAll('.pdf-page').length >= Reveal.getTotalSlides()",
-            timeout=60_000,
-        )
-        page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-        page.close()
+        for _ in range(attempts):
+            slides = _print(browser, deck_html, pdf)
+            # Now and then (2 prints in 135 here) Chromium still prints the screen view as a
+            # single page although reveal.js had laid out every print page: print it again.
+            if pdf_page_count(pdf) == slides:
+                break
+        else:
+            raise RuntimeError(
+                f"{pdf}: Chromium printed {pdf_page_count(pdf)} pages for {slides} slides "
+                f"{attempts} times; open the deck with ?print-pdf and print it by hand"
+            )
+
+
+def _print(browser, deck_html: Path, pdf: Path) -> int:
+    """Print `deck_html` in reveal.js's print view to `pdf`; the number of slides it laid out."""
+    page = browser.new_page()
+    page.goto(deck_html.resolve().as_uri() + "?print-pdf")
+    page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=60_000)
+    page.wait_for_function("document.fonts.status === 'loaded'", timeout=60_000)
+    # reveal.js lays out the print pages after it reports ready; printing earlier gives one page.
+    page.wait_for_function(
+        "document.querySelectorAll('.pdf-page').length >= Reveal.getTotalSlides()",
+        timeout=60_000,
+    )
+    slides = page.evaluate("Reveal.getTotalSlides()")
+    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    page.close()
+    return slides
+
+
+def pdf_page_count(pdf: Path) -> int:
+    """Pages of a PDF that Chromium wrote (it lists every page object uncompressed)."""
+    return len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes()))
 
 
 def pdf_printer() -> tuple[str | None, str]:
