@@ -40,13 +40,13 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     import datasets
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
     datasets.disable_progress_bars()
     device = torch.device(args.device or cfg.device)
     emotions = utils.load_emotion(cfg.data_dir)
     tweets = emotions["validation"].select(range(min(args.n, len(emotions["validation"]))))
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model_name)
+    tokenizer = utils.load_tokenizer(cfg.model_name)
     model = AutoModel.from_pretrained(cfg.model_name).to(device).eval()
     if args.fast_recipe:  # e.g. measure the int8 fallback on a CPU that has bf16
         features._recipe = lambda mode, device: "exact" if mode == "exact" else args.fast_recipe

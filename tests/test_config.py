@@ -1,8 +1,13 @@
 """The setup call: profiles, model and data resolution, devices, seeds and its errors."""
 
+import http.server
 import random
 import socket
+import subprocess
+import sys
+import threading
 import time
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -20,11 +25,12 @@ from utils.config import (
 )
 
 COURSE_VARS = ("COURSE_MODEL", "COURSE_DATA_DIR", "COURSE_SUBSET", "COURSE_DEVICE", "HF_ENDPOINT")
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in COURSE_VARS:
+    for name in COURSE_VARS + PROXY_VARS + ("COURSE_BUILD_DIR",):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
@@ -50,6 +56,97 @@ def test_unreachable_hub_is_detected_within_seconds(monkeypatch):
         start = time.monotonic()
         assert hub_reachable(timeout=1.0) is False
     assert time.monotonic() - start < 3
+
+
+@contextmanager
+def http_server(status: int = 200):
+    """A tiny HTTP server on a free loopback port that answers every request with `status`."""
+    paths = []
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            paths.append(self.path)
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], paths
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_mirror_is_probed_on_its_own_scheme_and_port(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    with http_server() as (port, paths):
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        assert hub_reachable(timeout=2.0) is True
+    assert paths == [f"/api/models/{ONLINE_MODEL}"]
+
+
+def test_the_probe_goes_through_the_proxy_of_the_environment(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", "http://hub.course-test.invalid")  # no such name anywhere
+    with http_server() as (port, paths):
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        assert hub_reachable(timeout=2.0) is True
+    assert paths == [f"http://hub.course-test.invalid/api/models/{ONLINE_MODEL}"]
+
+
+def test_a_failing_server_or_a_listener_that_is_not_http_is_not_the_hub(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    with http_server(status=502) as (port, _):  # a proxy that cannot reach the Hub
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+        assert hub_reachable(timeout=2.0) is False
+    with socket.socket() as silent:  # accepts connections but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        monkeypatch.setenv("HF_ENDPOINT", f"https://127.0.0.1:{silent.getsockname()[1]}")
+        start = time.monotonic()
+        assert hub_reachable(timeout=1.0) is False
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.parametrize("imported_first", [True, False])
+def test_offline_setup_switches_the_libraries_offline(tmp_path, emotion_dir, imported_first):
+    # A closed port: setup() finds no Hub. The libraries must then stay off the network, also
+    # when a cell imported them before setup() (they read HF_HUB_OFFLINE at import).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    early = "import datasets, huggingface_hub, transformers; " if imported_first else ""
+    code = (
+        f"{early}import utils; cfg = utils.setup(verbose=False); "
+        "import datasets, huggingface_hub, transformers.utils.hub as hub; "
+        "print(cfg.profile, huggingface_hub.is_offline_mode(), datasets.config.HF_HUB_OFFLINE, "
+        "hub.is_offline_mode())"
+    )
+    env = {k: v for k, v in config.os.environ.items() if not k.startswith(("HF_", "COURSE_"))} | {
+        "HF_ENDPOINT": endpoint,
+        "HF_HOME": str(tmp_path),
+        "COURSE_DATA_DIR": str(emotion_dir),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["offline", "True", "True", "True"]
+
+
+def test_importing_utils_loads_no_heavy_library():
+    code = (
+        "import sys, utils; "
+        "print([m for m in ('torch', 'transformers', 'datasets', 'huggingface_hub', 'sklearn', "
+        "'matplotlib') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr[-2000:]
 
 
 def test_hanging_name_lookup_does_not_hang(monkeypatch):
@@ -162,6 +259,15 @@ def test_setup_reports_and_seeds(monkeypatch, emotion_dir, capsys):
     assert "torch " in report and "transformers " in report and "datasets " in report
     assert cfg.offline and cfg.subset == 120 and cfg.device == "cpu"
     assert cfg.cache_dir == cfg.root / "build" / "cache"
+
+
+def test_course_build_dir_moves_everything_the_course_writes(monkeypatch, emotion_dir, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    monkeypatch.setenv("COURSE_BUILD_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("COURSE_SUBSET", "120")
+    cfg = setup(verbose=False)
+    assert cfg.build_dir == tmp_path / "elsewhere" / "subset-120"
+    assert cfg.cache_dir == tmp_path / "elsewhere" / "cache"
 
 
 def test_a_subset_writes_beside_the_full_run_and_shares_the_cache(monkeypatch, emotion_dir):

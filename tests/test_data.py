@@ -147,3 +147,18 @@ def test_non_utf8_file(tmp_path):
     (tmp_path / "train.txt").write_bytes(b"caf\xe9 time;joy\n")
     with pytest.raises(ValueError, match="not UTF-8"):
         load_emotion(tmp_path)
+
+
+def test_loading_data_never_asks_the_network_again():
+    # setup() decides online or offline once; data.py takes the folder (or None: the Hub) it is given.
+    import ast
+    import inspect
+
+    from utils import data
+
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(inspect.getsource(data)))
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert "config" not in imported and "hub_reachable" not in inspect.getsource(data)

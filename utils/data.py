@@ -12,23 +12,19 @@ from pathlib import Path
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-EMOTION_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
-EMOTION_SPLITS = ("train", "validation", "test")
+from .defaults import EMOTION_LABELS, EMOTION_SPLITS, HUB_DATASET, SEED
+
 FORMATS = (".txt", ".csv", ".jsonl")
 
 
 def load_emotion(
-    data_dir: str | os.PathLike | None = None, subset: int | None = None, seed: int = 42
+    data_dir: str | os.PathLike | None = None, subset: int | None = None, seed: int = SEED
 ) -> DatasetDict:
-    """The emotion tweets: from `data_dir`, else COURSE_DATA_DIR, the Hub or a local copy."""
-    if data_dir is None:
-        from .config import hub_reachable, resolve_data_dir
-
-        data_dir = resolve_data_dir(online=hub_reachable())
+    """The emotion tweets: from the folder `data_dir`, or from the Hugging Face Hub when it is None."""
     if data_dir is None:
         from datasets import load_dataset
 
-        dataset = load_dataset("dair-ai/emotion")
+        dataset = load_dataset(HUB_DATASET)
     else:
         dataset = load_text_folder(data_dir, label_names=EMOTION_LABELS)
     return take_subset(dataset, subset, seed=seed) if subset else dataset
@@ -63,7 +59,7 @@ def load_text_folder(
     )
 
 
-def take_subset(dataset: DatasetDict, n_train: int, seed: int = 42) -> DatasetDict:
+def take_subset(dataset: DatasetDict, n_train: int, seed: int = SEED) -> DatasetDict:
     """A stratified, seeded slice: `n_train` training tweets, the other splits cut in proportion."""
     n_full = len(dataset["train"])
     if n_train >= n_full:
@@ -200,10 +196,8 @@ def _label_id(label: str, names: Sequence[str], where: str) -> int:
 
 
 def download_emotion(path: str | os.PathLike = "data/emotion") -> Path:
-    """Download dair-ai/emotion from the Hub once and save it as text files for offline use."""
-    from datasets import load_dataset
-
-    return save_text_folder(load_dataset("dair-ai/emotion"), path)
+    """Download the emotion tweets from the Hub once and save them as text files for offline use."""
+    return save_text_folder(load_emotion(None), path)
 
 
 if __name__ == "__main__":

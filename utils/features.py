@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .models import context_size, load_tokenizer
+
 POOLINGS = ("cls", "mean")
 MODES = ("exact", "fast")
 # Padded tokens per batch: enough to keep the matrix units busy, small enough to stay in cache
@@ -283,8 +285,7 @@ def _model_device(model: torch.nn.Module) -> torch.device:
 
 
 def _model_max_length(model, tokenizer) -> int:
-    limit = getattr(model.config, "max_position_embeddings", 512)
-    return min(limit, tokenizer.model_max_length or limit)
+    return context_size(tokenizer, model.config)
 
 
 def _in_ci() -> bool:
@@ -295,9 +296,9 @@ def load_features(
     cfg, dataset, pooling: str = "cls", splits: Sequence[str] = ("train", "validation")
 ) -> dict[str, np.ndarray]:
     """Feature matrices of the course model for `splits`, from the cache when lecture 3 made them."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model_name)
+    tokenizer = load_tokenizer(cfg.model_name)
     model = AutoModel.from_pretrained(cfg.model_name).to(cfg.device)
     return {
         split: extract_hidden_states(

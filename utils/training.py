@@ -16,7 +16,6 @@ from sklearn.metrics import accuracy_score, f1_score
 from torch.utils.data import SequentialSampler
 from transformers import (
     AutoModelForSequenceClassification,
-    AutoTokenizer,
     DataCollatorWithPadding,
     EvalPrediction,
     Trainer,
@@ -25,6 +24,9 @@ from transformers import (
     set_seed,
 )
 from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from .config import offline_model_path
+from .models import load_tokenizer
 
 METRICS_FILE = "metrics.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -67,8 +69,6 @@ def label_maps(label_names: Sequence[str]) -> tuple[dict[int, str], dict[str, in
 
 def default_hyperparameters(model_name: str) -> dict[str, float]:
     """Batch size and learning rate for `model_name`: measured for the packaged model, usual otherwise."""
-    from .config import offline_model_path
-
     try:
         packaged = Path(model_name).resolve() == offline_model_path().resolve()
     except RuntimeError:  # the offline model is not installed, so it is not this one
@@ -87,11 +87,12 @@ def load_classifier(model_name: str, label_names: Sequence[str]):
     model = AutoModelForSequenceClassification.from_pretrained(
         model_name, num_labels=len(label_names), id2label=id2label, label2id=label2id
     )
-    return model, AutoTokenizer.from_pretrained(model_name)
+    return model, load_tokenizer(model_name)
 
 
 def tokenize(dataset: Dataset | DatasetDict, tokenizer, max_length: int | None = None):
     """Token ids of every text, truncated but not padded (the collator pads each batch)."""
+    max_length = max_length or tokenizer.model_max_length  # load_tokenizer sets the real limit
 
     def encode(batch: dict) -> dict:
         return tokenizer(batch["text"], truncation=True, max_length=max_length)

@@ -1,0 +1,53 @@
+"""Every lecture notebook, executed under nbval once per profile (CI-sized, empty build folder)."""
+
+import nbformat
+import pytest
+
+from utils import editions
+
+NOTEBOOKS = [path.name for path in editions.course_notebooks()]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["offline", "online"])
+def test_every_notebook_passes_nbval(profile, request):
+    lectures = request.getfixturevalue(f"{profile}_lectures")
+    assert lectures.run.returncode == 0, (
+        f"nbval failed in the {profile} profile:\n{lectures.report}"
+    )
+    for name in NOTEBOOKS:
+        executed = nbformat.read(lectures.notebook(name), as_version=4)
+        errors = [
+            out
+            for cell in executed.cells
+            if cell.cell_type == "code"
+            for out in cell.outputs
+            if out.output_type == "error"
+        ]
+        assert not errors, f"{name} ({profile}): {errors[0].ename}: {errors[0].evalue}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["offline", "online"])
+def test_setup_reports_the_profile(profile, request):
+    lectures = request.getfixturevalue(f"{profile}_lectures")
+    first = nbformat.read(lectures.notebook("00_setup.ipynb"), as_version=4)
+    report = "".join(
+        out.get("text", "")
+        for cell in first.cells
+        if "utils.setup()" in cell.source
+        for out in cell.outputs
+    )
+    assert f"profile      : {profile}" in report, report
+
+
+@pytest.mark.slow
+def test_online_lecture_6_scores_the_published_classifier(online_lectures):
+    lecture = nbformat.read(online_lectures.notebook("06_fine_tuning.ipynb"), as_version=4)
+    printed = "".join(
+        out.get("text", "")
+        for cell in lecture.cells
+        if "HUB_CLASSIFIER" in cell.source
+        for out in cell.outputs
+    )
+    assert "bhadresh-savani/distilbert-base-uncased-emotion: accuracy" in printed, printed
