@@ -74,9 +74,10 @@ bench: $(STAMP)
 clean:
 	rm -rf build
 
-# Student edition: solution cells become stubs, all outputs cleared (the repository copy is the teacher's).
+# Student edition, committed in notebooks/student/ so that Colab can open it: solution cells become
+# stubs, all outputs cleared, badges open the student copies. Run after editing a teacher notebook.
 student: $(STAMP)
-	$(PY) -m utils.editions student --out build/student
+	$(PY) -m utils.editions student
 
 # Colab badges and install cells of every notebook, from [tool.emotion_course] in pyproject.toml.
 badges: $(STAMP)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from utils import editions
 from utils.config import resolve_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,10 @@ def offline_env() -> dict[str, str]:
 
 
 class ExecutedLectures:
-    """One nbval run of every notebook in one profile: its result and the executed copies."""
+    """One nbval run of every notebook in one profile, in the background: result and executed copies.
+
+    Each notebook starts with an empty COURSE_CACHE_DIR of its own, as on a fresh Colab machine.
+    """
 
     def __init__(self, profile: str, env: dict[str, str], workdir: Path) -> None:
         self.profile = profile
@@ -51,34 +55,90 @@ class ExecutedLectures:
         env = {
             **env,
             "COURSE_SUBSET": CI_SUBSET,
-            "COURSE_BUILD_DIR": str(workdir / "build"),  # an empty build folder, as on Colab
+            "NBVAL_FRESH_ROOT": str(workdir / "machines"),  # one empty cache per notebook
             "NBVAL_KEEP_DIR": str(self.folder),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")]),
+            "OMP_NUM_THREADS": "1",  # the two profiles run side by side
         }
-        command = [sys.executable, "-m", "pytest", "-p", "nbval_keep", "--nbval-lax"]
-        command += ["--nbval-current-env", "-p", "no:cacheprovider", "-q", "notebooks/"]
-        self.run = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=NBVAL_TIMEOUT
+        command = [sys.executable, "-m", "pytest", "-p", "nbval_course", "--nbval-lax"]
+        command += ["--nbval-current-env", "-p", "no:cacheprovider", "-q"]
+        command += [str(path.relative_to(ROOT)) for path in editions.course_notebooks()]
+        self._log = (workdir / "nbval.log").open("w+")
+        self._process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True
         )
+        self._returncode: int | None = None
+
+    def wait(self) -> int:
+        """nbval's exit status, once it has finished."""
+        if self._returncode is None:
+            try:
+                self._returncode = self._process.wait(timeout=NBVAL_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._returncode = self._process.wait()
+        return self._returncode
 
     @property
     def report(self) -> str:
         """The end of nbval's output, for a failure message."""
-        return (self.run.stdout + self.run.stderr)[-6000:]
+        self.wait()
+        self._log.seek(0)
+        return self._log.read()[-6000:]
 
     def notebook(self, name: str) -> Path:
-        """The executed copy of notebooks/`name`."""
+        """The executed copy of notebooks/`name`, once nbval has finished."""
+        self.wait()
         return self.folder / name
 
 
-@pytest.fixture(scope="session")
-def offline_lectures(tmp_path_factory) -> ExecutedLectures:
-    """Every notebook executed offline under nbval, CI-sized, from an empty build folder."""
-    return ExecutedLectures("offline", offline_env(), tmp_path_factory.mktemp("offline"))
+LECTURE_FIXTURES = {"offline": "offline_lectures", "online": "online_lectures"}
 
 
 @pytest.fixture(scope="session")
-def online_lectures(hub_mirror, tmp_path_factory) -> ExecutedLectures:
+def lecture_runs(tmp_path_factory, request) -> dict[str, ExecutedLectures]:
+    """The nbval runs started so far, by profile (see `start_lecture_runs`)."""
+    return {}
+
+
+def start(profile: str, runs: dict, request, tmp_path_factory) -> ExecutedLectures:
+    """The nbval run of `profile`, started now unless it already runs."""
+    if profile not in runs:
+        work = tmp_path_factory.mktemp(profile)
+        env = (
+            online_env(request.getfixturevalue("hub_mirror"), work / "hf-home")
+            if profile == "online"
+            else offline_env()
+        )
+        runs[profile] = ExecutedLectures(profile, env, work)
+    return runs[profile]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def start_lecture_runs(request, lecture_runs, tmp_path_factory):
+    """Start, at the beginning of the session, the nbval runs that selected tests will need.
+
+    The notebooks then execute while the quick tests run, and both profiles side by side.
+    """
+    needed = {name for item in request.session.items for name in item.fixturenames}
+    for profile, fixture in LECTURE_FIXTURES.items():
+        if needed & {fixture, "lectures"}:
+            start(profile, lecture_runs, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def offline_lectures(lecture_runs, request, tmp_path_factory) -> ExecutedLectures:
+    """Every notebook executed offline under nbval, CI-sized, each from an empty cache folder."""
+    return start("offline", lecture_runs, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def online_lectures(lecture_runs, request, tmp_path_factory) -> ExecutedLectures:
     """Every notebook executed online (against the Hub stand-in) under nbval, CI-sized."""
-    work = tmp_path_factory.mktemp("online")
-    return ExecutedLectures("online", online_env(hub_mirror, work / "hf-home"), work)
+    return start("online", lecture_runs, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=list(LECTURE_FIXTURES))
+def lectures(request) -> ExecutedLectures:
+    """The nbval run of each profile in turn."""
+    return request.getfixturevalue(LECTURE_FIXTURES[request.param])

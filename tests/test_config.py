@@ -30,7 +30,7 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_prox
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in COURSE_VARS + PROXY_VARS + ("COURSE_BUILD_DIR",):
+    for name in COURSE_VARS + PROXY_VARS + ("COURSE_CACHE_DIR",):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
@@ -263,7 +263,7 @@ def test_setup_reports_and_seeds(monkeypatch, emotion_dir, capsys):
 
 def test_course_build_dir_moves_everything_the_course_writes(monkeypatch, emotion_dir, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
-    monkeypatch.setenv("COURSE_BUILD_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("COURSE_SUBSET", "120")
     cfg = setup(verbose=False)
     assert cfg.build_dir == tmp_path / "elsewhere" / "subset-120"
@@ -303,3 +303,17 @@ def test_ci_hides_progress_bars(monkeypatch, emotion_dir):
         assert config.os.environ["TQDM_DISABLE"] == "1"
     finally:
         datasets.enable_progress_bars()
+
+
+def test_colab_without_the_hub_says_what_to_do_there(monkeypatch, tmp_path):
+    # Colab installs the course without the offline extra: pip advice would not help there.
+    monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    monkeypatch.setattr(config, "OFFLINE_MODEL_PACKAGE", "no_such_package_here")
+    for failing in (lambda: resolve_model(online=False), lambda: offline_model_path()):
+        with pytest.raises(RuntimeError) as error:
+            failing()
+        assert "Colab runtime" in str(error.value) and "COURSE_MODEL" in str(error.value)
+        assert "pip install" not in str(error.value)
+    with pytest.raises(FileNotFoundError) as error:
+        resolve_data_dir(online=False, root=tmp_path / "repo")
+    assert "internet connection" in str(error.value) and "COURSE_DATA_DIR" in str(error.value)

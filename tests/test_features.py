@@ -96,26 +96,27 @@ def test_cache_hit_returns_the_array_without_running_the_model(bert, tmp_path, m
 
 def test_cache_key_follows_texts_settings_and_weights(bert, tmp_path):
     model, _ = bert
-    key = FeatureCache(tmp_path, model, TEXTS, 512, "exact").path("cls")
-    assert FeatureCache(tmp_path, model, TEXTS, 512, "exact").path("cls") == key
+    key = FeatureCache(tmp_path, model, TEXTS, 512, "cpu-fp32").path("cls")
+    assert FeatureCache(tmp_path, model, TEXTS, 512, "cpu-fp32").path("cls") == key
     changed = [*TEXTS[:-1], "terrified"]
-    assert FeatureCache(tmp_path, model, changed, 512, "exact").path("cls") != key
-    assert FeatureCache(tmp_path, model, ["a;b", "c"], 512, "exact").path("cls") != (
-        FeatureCache(tmp_path, model, ["a", "b;c"], 512, "exact").path("cls")
+    assert FeatureCache(tmp_path, model, changed, 512, "cpu-fp32").path("cls") != key
+    assert FeatureCache(tmp_path, model, ["a;b", "c"], 512, "cpu-fp32").path("cls") != (
+        FeatureCache(tmp_path, model, ["a", "b;c"], 512, "cpu-fp32").path("cls")
     )
-    assert FeatureCache(tmp_path, model, TEXTS, 64, "exact").path("cls") != key
-    assert FeatureCache(tmp_path, model, TEXTS, 512, "fast-bf16").path("cls") != key
-    assert FeatureCache(tmp_path, model, TEXTS, 512, "exact").path("mean") != key
+    assert FeatureCache(tmp_path, model, TEXTS, 64, "cpu-fp32").path("cls") != key
+    assert FeatureCache(tmp_path, model, TEXTS, 512, "cpu-bf16").path("cls") != key
+    assert FeatureCache(tmp_path, model, TEXTS, 512, "cuda-fp16-autocast").path("cls") != key
+    assert FeatureCache(tmp_path, model, TEXTS, 512, "cpu-fp32").path("mean") != key
     tweaked = AutoModel.from_pretrained(str(offline_model_path()))
     with torch.no_grad():
         tweaked.encoder.layer[0].output.dense.weight.add_(1e-3)
-    assert FeatureCache(tmp_path, tweaked, TEXTS, 512, "exact").path("cls") != key
+    assert FeatureCache(tmp_path, tweaked, TEXTS, 512, "cpu-fp32").path("cls") != key
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_shape"])
 def test_damaged_cache_file_is_recomputed(bert, tmp_path, damage):
     expected = extract(TEXTS, bert, cache_dir=tmp_path)
-    path = FeatureCache(tmp_path, bert[0], TEXTS, 512, "exact").path("cls")
+    path = FeatureCache(tmp_path, bert[0], TEXTS, 512, "cpu-fp32").path("cls")
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:200])
     elif damage == "garbage":

@@ -1,4 +1,4 @@
-"""Every lecture notebook, executed under nbval once per profile (CI-sized, empty build folder)."""
+"""Every lecture notebook, executed under nbval once per profile (CI-sized, each notebook alone)."""
 
 import nbformat
 import pytest
@@ -9,12 +9,9 @@ NOTEBOOKS = [path.name for path in editions.course_notebooks()]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", ["offline", "online"])
-def test_every_notebook_passes_nbval(profile, request):
-    lectures = request.getfixturevalue(f"{profile}_lectures")
-    assert lectures.run.returncode == 0, (
-        f"nbval failed in the {profile} profile:\n{lectures.report}"
-    )
+def test_every_notebook_passes_nbval(lectures):
+    profile = lectures.profile
+    assert lectures.wait() == 0, f"nbval failed in the {profile} profile:\n{lectures.report}"
     for name in NOTEBOOKS:
         executed = nbformat.read(lectures.notebook(name), as_version=4)
         errors = [
@@ -28,9 +25,8 @@ def test_every_notebook_passes_nbval(profile, request):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("profile", ["offline", "online"])
-def test_setup_reports_the_profile(profile, request):
-    lectures = request.getfixturevalue(f"{profile}_lectures")
+def test_setup_reports_the_profile(lectures):
+    profile = lectures.profile
     first = nbformat.read(lectures.notebook("00_setup.ipynb"), as_version=4)
     report = "".join(
         out.get("text", "")

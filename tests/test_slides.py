@@ -259,6 +259,7 @@ def browser(chromium):
         browser.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*LECTURES, CHECK_DECK])
 def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
     deck, nb = decks[name]
@@ -302,6 +303,7 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_decks_load_only_files_beside_them(decks):
     for deck, _ in decks.values():
         page = deck.html.read_text(encoding="utf-8")
@@ -312,6 +314,7 @@ def test_decks_load_only_files_beside_them(decks):
         assert missing == [], f"{deck.name} loads files the build did not copy: {missing}"
 
 
+@pytest.mark.slow
 def test_index_lists_every_deck(decks):
     index = next(iter(decks.values()))[0].html.parent / "index.html"
     page = index.read_text(encoding="utf-8")
@@ -320,6 +323,7 @@ def test_index_lists_every_deck(decks):
     assert build.remote_references(page) == []
 
 
+@pytest.mark.slow
 def test_pdf_has_one_page_per_slide(decks, browser, tmp_path):
     deck, nb = decks[CHECK_DECK]
     pdf = tmp_path / f"{CHECK_DECK}.pdf"

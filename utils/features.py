@@ -60,7 +60,8 @@ def extract_hidden_states(
     device = torch.device(device) if device is not None else _model_device(model)
     recipe = _recipe(mode, device)
     max_length = max_length or _model_max_length(model, tokenizer)
-    cache = FeatureCache(cache_dir, model, texts, max_length, recipe) if cache_dir else None
+    precision = numeric_precision(recipe, device)
+    cache = FeatureCache(cache_dir, model, texts, max_length, precision) if cache_dir else None
     if cache is not None and (hit := cache.load(pooling, hidden_size)) is not None:
         return hit
     features = _compute(
@@ -103,10 +104,21 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
+def numeric_precision(recipe: str, device: torch.device) -> str:
+    """Device type and number format of a run, e.g. "cpu-fp32" or "cuda-bf16-autocast"."""
+    if device.type == "cuda":
+        half = "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
+        return f"cuda-{half}-autocast"
+    formats = {"exact": "fp32", "fast-bf16": "bf16", "fast-int8": "int8"}
+    return f"{device.type}-{formats[recipe]}"
+
+
 class FeatureCache:
     """`.npy` files named by a hash of model, texts and settings, written atomically."""
 
-    def __init__(self, folder, model, texts: Sequence[str], max_length: int, mode: str) -> None:
+    def __init__(
+        self, folder, model, texts: Sequence[str], max_length: int, precision: str
+    ) -> None:
         self.folder = Path(folder)
         texts_hash = hashlib.sha256()
         for text in texts:  # length-prefixed, so no separator inside a text can fake a boundary
@@ -115,7 +127,7 @@ class FeatureCache:
         self.identity = {
             "model": model_fingerprint(model),
             "max_length": max_length,
-            "mode": mode,
+            "precision": precision,  # features from a GPU or a fast mode differ slightly
             "texts": texts_hash.hexdigest(),
             "n": len(texts),
         }
