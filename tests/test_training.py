@@ -201,6 +201,7 @@ def test_training_arguments_follow_the_course_settings(tmp_path, monkeypatch):
 # --- the command under torchrun ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_torchrun_two_processes_both_train(torchrun_run):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
@@ -214,6 +215,7 @@ def test_torchrun_two_processes_both_train(torchrun_run):
     assert 0.0 <= metrics["validation"]["accuracy"] <= 1.0
 
 
+@pytest.mark.slow
 def test_torchrun_writes_metrics_and_model_once(torchrun_run):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
@@ -222,6 +224,7 @@ def test_torchrun_writes_metrics_and_model_once(torchrun_run):
     assert (output / "model.safetensors").is_file() and (output / "tokenizer.json").is_file()
 
 
+@pytest.mark.slow
 def test_saved_model_loads_in_a_pipeline(torchrun_run):
     from transformers import pipeline
 
@@ -233,6 +236,7 @@ def test_saved_model_loads_in_a_pipeline(torchrun_run):
     assert sum(s["score"] for s in scores) == pytest.approx(1.0, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_run, tmp_path):
     from transformers import AutoModelForSequenceClassification
 
@@ -267,6 +271,7 @@ def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_ru
     assert result.metrics["accuracy"] == pytest.approx(np.mean(result.predicted == result.labels))
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
     output = tmp_path / "model"
     checkpoints = output / training.CHECKPOINT_DIR
