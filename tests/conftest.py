@@ -28,19 +28,21 @@ def hub_mirror(tmp_path_factory) -> str:
         yield url
 
 
-def online_env(hub_url: str, hf_home: Path) -> dict[str, str]:
-    """The environment of a student online: the Hub at `hub_url`, an empty Hugging Face cache."""
+def _plain_env() -> dict[str, str]:
+    """This process's environment without Hugging Face or course settings, in CI mode."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "COURSE_"))}
     env.pop("TRANSFORMERS_OFFLINE", None)
-    env.update(HF_ENDPOINT=hub_url, HF_HOME=str(hf_home), CI="true")
-    return env
+    return env | {"CI": "true"}
+
+
+def online_env(hub_url: str, hf_home: Path) -> dict[str, str]:
+    """The environment of a student online: the Hub at `hub_url`, an empty Hugging Face cache."""
+    return _plain_env() | {"HF_ENDPOINT": hub_url, "HF_HOME": str(hf_home)}
 
 
 def offline_env() -> dict[str, str]:
     """The environment of an air-gapped classroom (and of CI)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "COURSE_"))}
-    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", CI="true")
-    return env
+    return _plain_env() | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
 class ExecutedLectures:
@@ -96,7 +98,7 @@ LECTURE_FIXTURES = {"offline": "offline_lectures", "online": "online_lectures"}
 
 
 @pytest.fixture(scope="session")
-def lecture_runs(tmp_path_factory, request) -> dict[str, ExecutedLectures]:
+def lecture_runs() -> dict[str, ExecutedLectures]:
     """The nbval runs started so far, by profile (see `start_lecture_runs`)."""
     return {}
 

@@ -8,6 +8,17 @@ from utils import editions
 NOTEBOOKS = [path.name for path in editions.course_notebooks()]
 
 
+def printed(executed_notebook, marker: str) -> str:
+    """What the cells whose source contains `marker` printed, in an executed notebook."""
+    notebook = nbformat.read(executed_notebook, as_version=4)
+    return "".join(
+        out.get("text", "")
+        for cell in notebook.cells
+        if marker in cell.source
+        for out in cell.outputs
+    )
+
+
 @pytest.mark.slow
 def test_every_notebook_passes_nbval(lectures):
     profile = lectures.profile
@@ -27,23 +38,11 @@ def test_every_notebook_passes_nbval(lectures):
 @pytest.mark.slow
 def test_setup_reports_the_profile(lectures):
     profile = lectures.profile
-    first = nbformat.read(lectures.notebook("00_setup.ipynb"), as_version=4)
-    report = "".join(
-        out.get("text", "")
-        for cell in first.cells
-        if "utils.setup()" in cell.source
-        for out in cell.outputs
-    )
+    report = printed(lectures.notebook("00_setup.ipynb"), "utils.setup()")
     assert f"profile      : {profile}" in report, report
 
 
 @pytest.mark.slow
 def test_online_lecture_6_scores_the_published_classifier(online_lectures):
-    lecture = nbformat.read(online_lectures.notebook("06_fine_tuning.ipynb"), as_version=4)
-    printed = "".join(
-        out.get("text", "")
-        for cell in lecture.cells
-        if "HUB_CLASSIFIER" in cell.source
-        for out in cell.outputs
-    )
-    assert "bhadresh-savani/distilbert-base-uncased-emotion: accuracy" in printed, printed
+    comparison = printed(online_lectures.notebook("06_fine_tuning.ipynb"), "HUB_CLASSIFIER")
+    assert "bhadresh-savani/distilbert-base-uncased-emotion: accuracy" in comparison, comparison

@@ -197,11 +197,16 @@ def write_student(
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in paths:
-        student = student_edition(nbformat.read(path, as_version=4), path.name, settings)
-        nbformat.validate(student)
-        nbformat.write(student, out_dir / path.name)
+        (out_dir / path.name).write_text(student_text(path, settings), encoding="utf-8")
         written.append(out_dir / path.name)
     return written
+
+
+def student_text(path: Path, settings: dict[str, str] | None = None) -> str:
+    """The file content of the student edition of the notebook at `path`, validated."""
+    student = student_edition(nbformat.read(path, as_version=4), path.name, settings)
+    nbformat.validate(student)
+    return nbformat.writes(student) + "\n"  # as nbformat.write saves it
 
 
 def stale_students(
@@ -210,10 +215,9 @@ def stale_students(
     """Student copies in `out_dir` that are missing or differ from what `write_student` would write."""
     stale = []
     for path in paths:
-        student = student_edition(nbformat.read(path, as_version=4), path.name, settings)
         target = out_dir / path.name
         current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if current != nbformat.writes(student) + "\n":
+        if current != student_text(path, settings):
             stale.append(target)
     return stale
 

@@ -107,7 +107,7 @@ def model_fingerprint(model: torch.nn.Module) -> str:
 def numeric_precision(recipe: str, device: torch.device) -> str:
     """Device type and number format of a run, e.g. "cpu-fp32" or "cuda-bf16-autocast"."""
     if device.type == "cuda":
-        half = "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else "fp16"
+        half = "bf16" if _cuda_half_dtype() == torch.bfloat16 else "fp16"
         return f"cuda-{half}-autocast"
     formats = {"exact": "fp32", "fast-bf16": "bf16", "fast-int8": "int8"}
     return f"{device.type}-{formats[recipe]}"
@@ -242,10 +242,14 @@ def _pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch
 def _autocast(device: torch.device):
     if device.type != "cuda":
         return torch.autocast(device_type="cpu", enabled=False)
-    dtype = (
+    return torch.autocast(device_type="cuda", dtype=_cuda_half_dtype())
+
+
+def _cuda_half_dtype() -> torch.dtype:
+    """bf16 where the GPU has it natively (a T4 only emulates it), else fp16."""
+    return (
         torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
     )
-    return torch.autocast(device_type="cuda", dtype=dtype)
 
 
 def _recipe(mode: str, device: torch.device) -> str:
