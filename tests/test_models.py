@@ -31,3 +31,17 @@ def test_a_stated_limit_below_the_positions_is_kept():
     assert context_size(Tokenizer(), Config()) == 128
     Tokenizer.model_max_length = int(1e30)
     assert context_size(Tokenizer(), Config()) == 512
+
+
+def test_mixed_precision_is_fp32_on_cpu_and_bf16_or_fp16_on_cuda(monkeypatch):
+    import torch
+
+    from utils.models import mixed_precision
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert mixed_precision() == {"bf16": False, "fp16": False}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: False)
+    assert mixed_precision() == {"bf16": False, "fp16": True}  # a T4
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: True)
+    assert mixed_precision() == {"bf16": True, "fp16": False}

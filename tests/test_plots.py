@@ -1,5 +1,7 @@
 """Tests for utils.plots on small synthetic arrays (Agg backend, no display)."""
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from utils import plots
 
@@ -107,3 +111,128 @@ def test_umap_scatter_view_ignores_far_outliers():
     frame.loc[0, "y"] = -1e6
     ax = plots.plot_umap_scatter(frame, NAMES)
     assert ax.get_ylim()[0] > -100
+
+
+def visible_texts(fig):
+    """Every visible, non-empty Text artist of the figure (axes texts, titles, tick labels)."""
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def strings(fig):
+    return [t.get_text() for t in visible_texts(fig)]
+
+
+def panel_texts(fig, left: bool):
+    """Texts on the diagram's main axes (inch units, 12 wide) in the left or the right half."""
+    main = fig.axes[0]
+    return [t.get_text() for t in main.texts if (t.get_position()[0] < 6) == left]
+
+
+DIAGRAMS = {
+    "classifier": lambda: plots.draw_classifier(),
+    "classifier, 12 layers": lambda: plots.draw_classifier("bert-base-uncased", num_layers=12),
+    "training modes": lambda: plots.draw_training_modes(),
+    "pooling": lambda: plots.draw_pooling(),
+    "pooling, long": lambda: plots.draw_pooling(
+        ["<s>", "i", "am", "so", "very", "tired", "today", "</s>", "<pad>", "<pad>"]
+    ),
+}
+
+
+@pytest.mark.parametrize("draw", DIAGRAMS.values(), ids=DIAGRAMS.keys())
+def test_diagrams_are_wide_and_keep_every_text_inside_the_figure_without_overlaps(draw):
+    fig = draw()
+    assert isinstance(fig, Figure)
+    width, height = fig.get_size_inches()
+    assert 11 <= width <= 12.5 and 4 <= height <= 5.2
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = visible_texts(fig)
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for text, box in zip(texts, boxes):
+        assert text.get_fontsize() >= 10, text.get_text()
+        assert box.x0 >= fig.bbox.x0 - 1 and box.x1 <= fig.bbox.x1 + 1, text.get_text()
+        assert box.y0 >= fig.bbox.y0 - 1 and box.y1 <= fig.bbox.y1 + 1, text.get_text()
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(texts, boxes), 2):
+        assert not box_a.overlaps(box_b), (a.get_text(), b.get_text())
+
+
+def test_classifier_goes_from_cls_token_to_six_illustrative_emotion_probabilities():
+    fig = plots.draw_classifier("distilbert-base-uncased")
+    texts = strings(fig)
+    assert "[CLS]" in texts and "[SEP]" in texts
+    assert all(name in texts for name in NAMES)
+    assert any("distilbert-base-uncased" in t for t in texts)
+    assert any("illustrative" in t for t in texts)
+    assert any("pooler" in t and "pre_classifier" in t for t in texts)
+    assert any("self-attention" in t for t in texts) and any("× 6" in t for t in texts)
+    bars = fig.axes[1]
+    widths = [patch.get_width() for patch in bars.patches]
+    assert len(widths) == 6 and sum(widths) == pytest.approx(1.0)
+    ranked = [t.get_text() for t in bars.get_yticklabels()]
+    assert ranked[int(np.argmax(widths))] == "joy"
+
+
+def test_classifier_names_the_model_and_the_number_of_layers_it_is_given():
+    texts = strings(plots.draw_classifier("my-tiny-model", num_layers=12))
+    assert any("my-tiny-model" in t for t in texts)
+    assert any("× 12 encoder layers" in t for t in texts)
+    assert not any("× 6" in t for t in texts)
+
+
+def test_training_modes_freeze_the_encoder_only_in_feature_extraction():
+    fig = plots.draw_training_modes()
+    left, right = panel_texts(fig, left=True), panel_texts(fig, left=False)
+    assert any("Feature extraction" in t for t in left)
+    assert any("Fine-tuning" in t for t in right)
+    assert any("frozen" in t for t in left) and not any("frozen" in t for t in right)
+    assert any("no gradients" in t for t in left)
+    assert any("learns" in t for t in left) and sum("learns" in t for t in right) >= 2
+    assert "gradients" in right
+    assert any("logistic regression" in t for t in left)
+    assert any("a few thousand weights" in t for t in left)
+    assert any("all weights learn (millions" in t for t in right)
+
+
+def test_pooling_shows_every_token_and_its_mask_value_in_both_panels():
+    fig = plots.draw_pooling()
+    for left in (True, False):
+        texts = panel_texts(fig, left)
+        for token in ("[CLS]", "i", "feel", "great", "[SEP]"):
+            assert texts.count(token) == 1, token
+        assert texts.count("[PAD]") == 2
+        assert texts.count("1") == 5 and texts.count("0") == 2
+    assert any("first column" in t for t in panel_texts(fig, left=True))
+    right = panel_texts(fig, left=False)
+    assert any("sum(mask * h) / sum(mask)" in t for t in right)
+    assert any("average of the 5 columns" in t for t in right)
+
+
+def test_mean_pooling_crosses_out_only_the_padding_of_a_custom_sequence():
+    fig = plots.draw_pooling(["[CLS]", "bonjour", "[SEP]", "[PAD]"])
+    right = panel_texts(fig, left=False)
+    assert "bonjour" in right and right.count("[PAD]") == 1
+    assert right.count("1") == 3 and right.count("0") == 1
+    assert any("average of the 3 columns" in t for t in right)
+    crosses = [line for line in fig.axes[0].lines if line.get_color() == "#c44e52"]
+    assert len(crosses) == 2  # one cross, two strokes, over the single [PAD] column
+    assert all(min(line.get_xdata()) > 6 for line in crosses)  # only in the mean-pooling panel
+
+
+def test_style_confusion_matrix_fixes_the_scale_and_names_the_axes():
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    display = ConfusionMatrixDisplay.from_predictions(
+        [0, 0, 1, 1], [0, 0, 0, 1], normalize="true", colorbar=False
+    )
+    ax = plots.style_confusion_matrix(display.ax_, title="mine")
+    assert ax.images[0].get_clim() == (0, 1)
+    assert ax.images[0].get_cmap().name == "Blues"
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "predicted emotion",
+        "true emotion",
+        "mine",
+    )
+    colours = [text.get_color() for text in ax.texts]  # cells 1.0, 0.0, 0.5, 0.5
+    assert colours == ["white", "black", "black", "black"]
+    plt.close(ax.figure)

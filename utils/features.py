@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .models import context_size, load_tokenizer
+from .models import context_size, load_tokenizer, mixed_precision
 
 POOLINGS = ("cls", "mean")
 MODES = ("exact", "fast")
@@ -246,10 +246,8 @@ def _autocast(device: torch.device):
 
 
 def _cuda_half_dtype() -> torch.dtype:
-    """bf16 where the GPU has it natively (a T4 only emulates it), else fp16."""
-    return (
-        torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
-    )
+    """The half-precision type of autocast on this GPU: the one the Trainer uses too."""
+    return torch.bfloat16 if mixed_precision()["bf16"] else torch.float16
 
 
 def _recipe(mode: str, device: torch.device) -> str:

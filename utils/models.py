@@ -20,3 +20,13 @@ def load_tokenizer(model_name: str):
     tokenizer = AutoTokenizer.from_pretrained(model_name)
     tokenizer.model_max_length = context_size(tokenizer, AutoConfig.from_pretrained(model_name))
     return tokenizer
+
+
+def mixed_precision() -> dict[str, bool]:
+    """Trainer flags: bf16 on a GPU that has it natively, fp16 on older GPUs, fp32 on a CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return {"bf16": False, "fp16": False}
+    bf16 = torch.cuda.is_bf16_supported(including_emulation=False)  # a T4 only emulates bf16
+    return {"bf16": bf16, "fp16": not bf16}

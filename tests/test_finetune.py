@@ -16,7 +16,7 @@ import torch
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from transformers import AutoTokenizer, EvalPrediction
 
-from utils import training
+from utils import evaluation, finetune
 from utils.config import offline_model_path
 from utils.data import EMOTION_LABELS
 
@@ -100,46 +100,30 @@ def torchrun_run(tweets_dir, tmp_path_factory) -> tuple[subprocess.CompletedProc
 
 def test_compute_metrics_accuracy_and_weighted_f1():
     logits = np.eye(6)[[0, 1, 1, 2]]  # predicts 0, 1, 1, 2
-    scores = training.compute_metrics(EvalPrediction(predictions=logits, label_ids=[0, 0, 1, 2]))
+    scores = finetune.compute_metrics(EvalPrediction(predictions=logits, label_ids=[0, 0, 1, 2]))
     # F1 per class: 2/3 (support 2), 2/3 (support 1), 1 (support 1); weighted: (4/3 + 2/3 + 1) / 4.
     assert scores == pytest.approx({"accuracy": 0.75, "f1": 0.75})
-
-
-def test_label_maps_round_trip():
-    id2label, label2id = training.label_maps(EMOTION_LABELS)
-    assert id2label[2] == "love" and label2id["surprise"] == 5
-    assert all(label2id[name] == i for i, name in id2label.items())
-
-
-def test_precision_is_fp32_without_cuda_and_mixed_on_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert training.precision_flags() == {"bf16": False, "fp16": False}
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: False)
-    assert training.precision_flags() == {"bf16": False, "fp16": True}
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **kwargs: True)
-    assert training.precision_flags() == {"bf16": True, "fp16": False}
 
 
 def test_distributed_without_gpu_reads_the_launcher_world_size(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    assert not training.distributed_without_gpu()
+    assert not finetune.distributed_without_gpu()
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert training.distributed_without_gpu()
+    assert finetune.distributed_without_gpu()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert not training.distributed_without_gpu()
+    assert not finetune.distributed_without_gpu()
 
 
 def test_last_checkpoint_skips_incomplete_ones(tmp_path):
-    assert training.last_checkpoint(tmp_path) is None
+    assert finetune.last_checkpoint(tmp_path) is None
     for step, complete in [(5, True), (40, True), (120, False)]:
         folder = tmp_path / f"checkpoint-{step}"
         folder.mkdir()
         if complete:
             (folder / "trainer_state.json").write_text("{}")
     (tmp_path / "checkpoint-old").mkdir()
-    assert training.last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-40")
+    assert finetune.last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-40")
 
 
 def test_epoch_history_pairs_train_and_validation_rows():
@@ -150,7 +134,7 @@ def test_epoch_history_pairs_train_and_validation_rows():
         {"eval_loss": 0.6, "eval_accuracy": 0.8, "eval_f1": 0.79, "epoch": 2.0, "step": 20},
         {"train_runtime": 3.0, "epoch": 2.0, "step": 20},
     ]
-    history = training.epoch_history(log)
+    history = finetune.epoch_history(log)
     assert [row["step"] for row in history] == [10, 20]
     assert history[1] == {
         "epoch": 2.0,
@@ -163,9 +147,9 @@ def test_epoch_history_pairs_train_and_validation_rows():
 
 
 def test_default_hyperparameters_depend_on_the_model():
-    packaged = training.default_hyperparameters(str(offline_model_path()))
+    packaged = finetune.default_hyperparameters(str(offline_model_path()))
     assert packaged == {"batch_size": 32, "learning_rate": 1e-4}
-    assert training.default_hyperparameters("distilbert-base-uncased") == {
+    assert finetune.default_hyperparameters("distilbert-base-uncased") == {
         "batch_size": 64,
         "learning_rate": 2e-5,
     }
@@ -181,21 +165,64 @@ def test_tokenize_truncates_without_padding():
         }
     )
     tokenizer = AutoTokenizer.from_pretrained(offline_model_path())
-    encoded = training.tokenize(data, tokenizer, max_length=8)["train"]
+    encoded = finetune.tokenize(data, tokenizer, max_length=8)["train"]
     assert "text" not in encoded.column_names and encoded["label"] == [1, 0]
     assert [len(ids) for ids in encoded["input_ids"]] == [5, 8]  # [CLS] i feel fine [SEP]; cut at 8
 
 
 def test_training_arguments_follow_the_course_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    args = training.training_arguments(tmp_path, epochs=3, batch_size=16, learning_rate=3e-5)
+    args = finetune.training_arguments(tmp_path, epochs=3, batch_size=16, learning_rate=3e-5)
     assert (args.eval_strategy, args.save_strategy) == ("epoch", "epoch")
     assert args.train_sampling_strategy == "group_by_length"
     assert args.per_device_train_batch_size == 16 and args.learning_rate == 3e-5
+    assert args.per_device_eval_batch_size == 32 and args.num_train_epochs == 3
     assert args.report_to in ("none", [], ["none"])
-    assert Path(args.output_dir) == tmp_path / training.CHECKPOINT_DIR
-    every_5 = training.training_arguments(tmp_path, save_steps=5)
-    assert (every_5.save_strategy, every_5.save_steps, every_5.eval_steps) == ("steps", 5, 5)
+    assert Path(args.output_dir) == tmp_path
+    changed = finetune.training_arguments(
+        tmp_path, epochs=1, batch_size=8, learning_rate=1e-4, save_strategy="no", max_steps=3
+    )
+    assert (changed.save_strategy, changed.max_steps, changed.eval_strategy) == ("no", 3, "epoch")
+
+
+def test_command_overrides_checkpoint_every_n_steps(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    overrides = finetune.command_overrides(max_steps=7, save_steps=5, progress=False)
+    args = finetune.training_arguments(
+        tmp_path, epochs=1, batch_size=8, learning_rate=1e-4, **overrides
+    )
+    assert (args.save_strategy, args.save_steps, args.eval_steps) == ("steps", 5, 5)
+    assert (args.eval_strategy, args.logging_steps, args.max_steps) == ("steps", 5, 7)
+    assert args.disable_tqdm and not args.use_cpu
+    plain = finetune.training_arguments(
+        tmp_path, epochs=1, batch_size=8, learning_rate=1e-4, **finetune.command_overrides()
+    )
+    assert (plain.save_strategy, plain.max_steps) == ("epoch", -1)
+
+
+def test_load_classifier_names_the_labels_and_adds_a_new_head():
+    model = finetune.load_classifier(str(offline_model_path()), EMOTION_LABELS)
+    assert model.config.id2label == dict(enumerate(EMOTION_LABELS))
+    assert model.config.label2id["surprise"] == 5
+    assert model.classifier.out_features == len(EMOTION_LABELS)
+
+
+def test_make_trainer_pads_each_batch_and_scores_with_accuracy_and_f1(tmp_path):
+    from transformers import DataCollatorWithPadding
+
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(EMOTION_LABELS))})
+    split = Dataset.from_dict({"text": ["i feel fine", "i am scared"], "label": [1, 4]}, features)
+    tokenizer = AutoTokenizer.from_pretrained(offline_model_path())
+    encoded = finetune.tokenize(DatasetDict(train=split, validation=split), tokenizer)
+    args = finetune.training_arguments(tmp_path, epochs=1, batch_size=2, learning_rate=1e-4)
+    model = finetune.load_classifier(str(offline_model_path()), EMOTION_LABELS)
+    trainer = finetune.make_trainer(model, tokenizer, encoded, args)
+    assert isinstance(trainer.data_collator, DataCollatorWithPadding)
+    assert (
+        trainer.train_dataset is encoded["train"] and trainer.eval_dataset is encoded["validation"]
+    )
+    scores = trainer.evaluate()
+    assert {"eval_accuracy", "eval_f1", "eval_loss"} <= set(scores)
 
 
 # --- the command under torchrun ----------------------------------------------------------------
@@ -207,12 +234,12 @@ def test_torchrun_two_processes_both_train(torchrun_run):
     assert done.returncode == 0, done.stderr[-3000:]
     for rank in range(PROCESSES):
         assert f"rank {rank} of {PROCESSES}: steps 0 to {STEPS_PER_EPOCH}" in done.stdout
-    metrics = json.loads((output / training.METRICS_FILE).read_text())
+    metrics = json.loads((output / finetune.METRICS_FILE).read_text())
     assert metrics["world_size"] == PROCESSES
     # One process alone would need twice as many steps for the same epoch.
     assert metrics["global_step"] == STEPS_PER_EPOCH and metrics["start_step"] == 0
     assert metrics["precision"] == "fp32" and metrics["train_examples"] == N_TRAIN
-    assert 0.0 <= metrics["validation"]["accuracy"] <= 1.0
+    assert [row["step"] for row in metrics["history"]] == [STEPS_PER_EPOCH]  # one evaluation
 
 
 @pytest.mark.slow
@@ -220,7 +247,7 @@ def test_torchrun_writes_metrics_and_model_once(torchrun_run):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("model and metrics.json written") == 1
-    assert sorted(p.name for p in output.glob("metrics*")) == [training.METRICS_FILE]
+    assert sorted(p.name for p in output.glob("metrics*")) == [finetune.METRICS_FILE]
     assert (output / "model.safetensors").is_file() and (output / "tokenizer.json").is_file()
 
 
@@ -253,11 +280,7 @@ def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_ru
         {"text": texts, "label": labels},
         features=Features({"text": Value("string"), "label": ClassLabel(names=EMOTION_LABELS)}),
     )
-    args = training.training_arguments(tmp_path, batch_size=4, progress=False)
-    trainer = training.CourseTrainer(
-        model=model, args=args, eval_dataset=validation, processing_class=tokenizer
-    )
-    result = training.predict(trainer, validation)
+    result = evaluation.predict(model, tokenizer, validation, batch_size=4)
 
     assert result.probabilities.shape == (len(validation), 6)
     np.testing.assert_array_equal(result.labels, labels)
@@ -274,7 +297,7 @@ def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_ru
 @pytest.mark.slow
 def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
     output = tmp_path / "model"
-    checkpoints = output / training.CHECKPOINT_DIR
+    checkpoints = output / finetune.CHECKPOINT_DIR
     total = 6
     command = finetune_command(tweets_dir, output, "--max-steps", str(total), "--save-steps", "2")
     run = subprocess.Popen(
@@ -286,7 +309,7 @@ def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
     )
     deadline = time.monotonic() + 240
     try:
-        while training.last_checkpoint(checkpoints) is None:
+        while finetune.last_checkpoint(checkpoints) is None:
             assert run.poll() is None, "the run ended before writing a checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 4 minutes"
             time.sleep(0.05)
@@ -294,9 +317,9 @@ def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
         # As a scheduler ends a job: torchrun passes SIGTERM on to its workers, then waits for them.
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
-    resumed_from = int(Path(training.last_checkpoint(checkpoints)).name.split("-")[1])
+    resumed_from = int(Path(finetune.last_checkpoint(checkpoints)).name.split("-")[1])
     assert 0 < resumed_from < total
-    assert not (output / training.METRICS_FILE).exists()  # killed before the end
+    assert not (output / finetune.METRICS_FILE).exists()  # killed before the end
 
     done = subprocess.run(
         [*command, "--resume"],
@@ -307,29 +330,10 @@ def test_killed_run_resumes_from_its_checkpoint(tweets_dir, tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    metrics = json.loads((output / training.METRICS_FILE).read_text())
+    metrics = json.loads((output / finetune.METRICS_FILE).read_text())
     assert metrics["start_step"] == resumed_from and metrics["global_step"] == total
     for rank in range(PROCESSES):
         assert f"rank {rank} of {PROCESSES}: steps {resumed_from} to {total}" in done.stdout
-
-
-def test_fit_and_score_reports_lecture_5_columns():
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), 20)
-    X = rng.normal(size=(60, 4)) + 10 * y[:, None]  # three far-apart clouds
-    scores, predicted = training.fit_and_score(
-        make_pipeline(StandardScaler(), LogisticRegression()), X, y, X, y
-    )
-    assert scores["accuracy"] == 1.0 and scores["f1_weighted"] == 1.0
-    assert scores["trainable_parameters"] == 3 * 4 + 3 and scores["fit_seconds"] >= 0
-    np.testing.assert_array_equal(predicted, y)
-    floor, _ = training.fit_and_score(DummyClassifier(), X, y, X, y)
-    assert floor["accuracy"] == pytest.approx(1 / 3) and floor["trainable_parameters"] == 0
 
 
 def test_command_options_default_to_the_course_settings():

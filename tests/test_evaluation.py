@@ -1,0 +1,72 @@
+"""Lecture 5's scoring: metrics, fit-and-score, the bag-of-words baseline, bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from utils import evaluation
+
+
+def clouds(n_per_class: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three far-apart clouds of 4-D points, one per class."""
+    y = np.repeat(np.arange(3), n_per_class)
+    X = np.random.default_rng(seed).normal(size=(len(y), 4)) + 10 * y[:, None]
+    return X, y
+
+
+def test_scores_are_accuracy_macro_and_weighted_f1():
+    y_true, y_pred = [0, 0, 0, 1], [0, 0, 0, 0]
+    result = evaluation.scores(y_true, y_pred)
+    assert result["accuracy"] == 0.75
+    assert result["f1_macro"] == pytest.approx((6 / 7 + 0) / 2)  # class 1 is never found
+    assert result["f1_weighted"] == pytest.approx(0.75 * 6 / 7)
+
+
+def test_fit_and_score_fits_predicts_and_scores():
+    X, y = clouds()
+    model = evaluation.logistic_regression(seed=0)
+    result, predicted = evaluation.fit_and_score(model, X, y, X, y)
+    assert result["accuracy"] == 1.0 and result["f1_macro"] == 1.0
+    np.testing.assert_array_equal(predicted, y)
+    assert evaluation.learned_parameters(model) == 3 * 4 + 3
+    floor, _ = evaluation.fit_and_score(DummyClassifier(), X, y, X, y)
+    assert floor["accuracy"] == pytest.approx(1 / 3)
+    assert evaluation.learned_parameters(DummyClassifier().fit(X, y)) == 0
+
+
+def test_bag_of_words_learns_keywords_and_tuning_picks_the_best_c():
+    words = {0: "miserable", 1: "delighted", 2: "terrified"}
+    texts = [f"i feel {words[i % 3]} today number {i}" for i in range(60)]
+    y = np.arange(60) % 3
+    best, tried = evaluation.tune_tfidf(texts[:45], y[:45], texts[45:], y[45:], grid=(0.01, 10))
+    assert set(tried) == {0.01, 10}
+    assert best == max(tried, key=lambda C: tried[C]["accuracy"])
+    assert tried[10]["accuracy"] == 1.0
+    model = evaluation.tfidf_logistic_regression(10).fit(texts, y)
+    vocabulary = set(model[0].get_feature_names_out())
+    assert {"miserable", "feel miserable"} <= vocabulary  # unigrams and bigrams
+    assert "number 7" not in vocabulary  # seen in one tweet only: below min_df
+
+
+def test_accuracy_interval_brackets_the_accuracy_and_narrows_with_more_tweets():
+    rng = np.random.default_rng(1)
+    narrow_truth = rng.integers(0, 6, 2_000)
+    narrow_pred = np.where(rng.random(2_000) < 0.7, narrow_truth, (narrow_truth + 1) % 6)
+    low, high = evaluation.accuracy_interval(narrow_truth, narrow_pred)
+    accuracy = np.mean(narrow_truth == narrow_pred)
+    assert low < accuracy < high and high - low < 0.05
+    wide_low, wide_high = evaluation.accuracy_interval(narrow_truth[:100], narrow_pred[:100])
+    assert wide_high - wide_low > 2 * (high - low)
+
+
+def test_difference_interval_sees_a_real_gain_and_straddles_zero_for_none():
+    rng = np.random.default_rng(2)
+    truth = rng.integers(0, 6, 2_000)
+    good = np.where(rng.random(2_000) < 0.9, truth, (truth + 1) % 6)
+    worse = np.where(rng.random(2_000) < 0.7, truth, (truth + 1) % 6)
+    low, high = evaluation.difference_interval(truth, good, worse)
+    assert 0.15 < low < high < 0.25
+    low, high = evaluation.difference_interval(truth, good, good)
+    assert low == high == 0.0

@@ -1,0 +1,145 @@
+"""Scoring classifiers: lecture 5's models and metrics, bootstrap intervals, predictions in order.
+
+The functions under "Lecture 5" are copies of the notebook's cells marked
+`#| export utils.evaluation` (tests/test_exports.py fails when they differ).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import bootstrap
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .defaults import SEED
+
+# Lecture 5 ------------------------------------------------------------------------------------
+
+
+def scores(y_true, y_pred) -> dict[str, float]:
+    """Accuracy, macro F1 (every emotion counts alike) and weighted F1 (by class size)."""
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "f1_weighted": float(f1_score(y_true, y_pred, average="weighted", zero_division=0)),
+    }
+
+
+def fit_and_score(model, X_train, y_train, X_valid, y_valid) -> tuple[dict[str, float], np.ndarray]:
+    """Fit `model` on the training split, predict validation: its scores, fit time and predictions."""
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    predicted = model.predict(X_valid)
+    return {**scores(y_valid, predicted), "fit_seconds": seconds}, predicted
+
+
+def logistic_regression(seed: int = SEED, **options):
+    """Standardize each feature, then a logistic regression with room to converge."""
+    return make_pipeline(
+        StandardScaler(), LogisticRegression(max_iter=2_000, random_state=seed, **options)
+    )
+
+
+def tfidf_logistic_regression(C: float, seed: int = SEED):
+    """Bag of words: TF-IDF of word unigrams and bigrams, then a logistic regression."""
+    return make_pipeline(
+        # words and word pairs seen in at least 2 tweets; 1 + log(count) tames repeated words
+        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+        LogisticRegression(C=C, max_iter=2_000, random_state=seed),
+    )
+
+
+def tune_tfidf(
+    texts_train, y_train, texts_valid, y_valid, grid=(10, 30, 100)
+) -> tuple[float, dict[float, dict]]:
+    """The C with the best validation accuracy, and the scores of every C tried."""
+    tried = {}
+    for C in grid:
+        model = tfidf_logistic_regression(C)
+        tried[C], _ = fit_and_score(model, texts_train, y_train, texts_valid, y_valid)
+    return max(tried, key=lambda C: tried[C]["accuracy"]), tried
+
+
+def accuracy_interval(y_true, y_pred, seed: int = SEED) -> tuple[float, float]:
+    """A 95% bootstrap interval for the accuracy: resample the tweets, score again, 2,000 times."""
+    correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(float)
+    result = bootstrap((correct,), np.mean, n_resamples=2_000, method="percentile", rng=seed)
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def difference_interval(y_true, pred_a, pred_b, seed: int = SEED) -> tuple[float, float]:
+    """A 95% bootstrap interval for accuracy(a) - accuracy(b), both scored on the same resampled tweets."""
+    y_true = np.asarray(y_true)
+    gain = (np.asarray(pred_a) == y_true).astype(float) - (np.asarray(pred_b) == y_true)
+    result = bootstrap((gain,), np.mean, n_resamples=2_000, method="percentile", rng=seed)
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+# Beyond lecture 5 -----------------------------------------------------------------------------
+
+
+def learned_parameters(model) -> int:
+    """How many numbers a fitted scikit-learn model learned: its final step's weights and biases."""
+    final = model[-1] if hasattr(model, "steps") else model
+    weights = [getattr(final, name, None) for name in ("coef_", "intercept_")]
+    return sum(int(w.size) for w in weights if w is not None)
+
+
+@dataclass
+class Predictions:
+    """Class probabilities, true label ids and per-example loss for one split, row by row."""
+
+    probabilities: np.ndarray  # (n, num_labels)
+    labels: np.ndarray  # true label ids
+    loss: np.ndarray  # cross-entropy of each example
+    metrics: dict[str, float]
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """The most probable label id of each example."""
+        return self.probabilities.argmax(axis=1)
+
+
+def predict(model, tokenizer, dataset, batch_size: int = 64) -> Predictions:
+    """Probabilities, per-tweet loss and metrics of a classifier on `dataset`, in the data set's order."""
+    import torch
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    from .finetune import tokenize
+    from .models import mixed_precision
+
+    # Lecture 6's Trainer groups batches by length, for prediction too, which reorders the rows.
+    # A Trainer with default settings keeps them in order.
+    with tempfile.TemporaryDirectory() as scratch:
+        args = TrainingArguments(
+            output_dir=scratch,
+            per_device_eval_batch_size=batch_size,
+            dataloader_pin_memory=torch.cuda.is_available(),
+            report_to="none",
+            **mixed_precision(),
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer),
+        )
+        output = trainer.predict(tokenize(dataset, tokenizer))
+    logits = torch.as_tensor(output.predictions).float()
+    labels = torch.as_tensor(output.label_ids)
+    loss = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    predicted = logits.argmax(dim=-1).numpy()
+    return Predictions(
+        probabilities=logits.softmax(dim=-1).numpy(),
+        labels=labels.numpy(),
+        loss=loss.numpy(),
+        metrics={"loss": float(loss.mean()), **scores(labels.numpy(), predicted)},
+    )
