@@ -162,3 +162,27 @@ def test_loading_data_never_asks_the_network_again():
         if isinstance(node, ast.ImportFrom)
     }
     assert "config" not in imported and "hub_reachable" not in inspect.getsource(data)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".jsonl"])
+def test_files_saved_by_excel_or_notepad_load_clean(tmp_path, suffix):
+    """UTF-8 with a byte-order mark and Windows line endings."""
+    rows = [("i feel blue", "sadness"), ("so happy", "joy")]
+    body = {
+        ".txt": [f"{text};{label}" for text, label in rows],
+        ".csv": ["text,label", *(f"{text},{label}" for text, label in rows)],
+        ".jsonl": [json.dumps({"text": text, "label": label}) for text, label in rows],
+    }[suffix]
+    for split in ("train", "validation", "test"):
+        data = ("\ufeff" + "\r\n".join(body) + "\r\n").encode("utf-8")
+        (tmp_path / f"{split}{suffix}").write_bytes(data)
+    ds = load_emotion(tmp_path)
+    assert ds["train"]["text"] == ["i feel blue", "so happy"]
+    assert ds["train"]["label"] == [0, 1]
+
+
+def test_two_files_for_one_split_is_an_error_naming_both(tmp_path):
+    write_folder(tmp_path)
+    (tmp_path / "train.csv").write_text("text,label\nhi,joy\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"train\.txt, train\.csv|train\.csv, train\.txt"):
+        load_emotion(tmp_path)

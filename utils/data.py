@@ -108,9 +108,16 @@ def _stratified_indices(labels: Sequence[int], n: int, seed: int) -> list[int]:
 
 
 def _split_file(folder: Path, split: str) -> Path:
-    for suffix in FORMATS:
-        if (folder / f"{split}{suffix}").is_file():
-            return folder / f"{split}{suffix}"
+    found = [
+        folder / f"{split}{suffix}" for suffix in FORMATS if (folder / f"{split}{suffix}").is_file()
+    ]
+    if len(found) > 1:
+        raise ValueError(
+            f"Split '{split}' has {len(found)} files in '{folder}': "
+            f"{', '.join(path.name for path in found)}. Keep one and move the others away."
+        )
+    if found:
+        return found[0]
     raise FileNotFoundError(
         f"Split '{split}' is missing in '{folder}': expected one of "
         f"{', '.join(split + s for s in FORMATS)}."
@@ -165,7 +172,8 @@ def _read_jsonl(file: Path) -> Iterable[tuple[str, str, str]]:
 
 def _lines(file: Path) -> list[str]:
     try:
-        return file.read_text(encoding="utf-8").splitlines(keepends=True)
+        # utf-8-sig drops the byte-order mark that Excel and Notepad put at the start of a file
+        return file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     except UnicodeDecodeError as error:
         raise ValueError(
             f"'{file}' is not UTF-8 text ({error.reason}). Save it as UTF-8."
