@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def main() -> None:
             texts, model, tokenizer, device=device, mode=mode, cache_dir=cache_dir, progress=False
         )
 
-    cache_dir = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    cache_dir = cfg.build_root / "bench" / "cache"  # in build/, so `make clean` removes it
     methods = {
         "(a) textbook map, padded to longest": lambda texts=None: textbook(
             tweets if texts is None else tweets.select(range(len(texts))), model, tokenizer, device

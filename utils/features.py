@@ -42,12 +42,9 @@ def extract_hidden_states(
     """One pooled last-layer vector per text, float32, shape (len(texts), hidden_size), in order.
 
     `pooling`: "cls" (first token) or "mean" (over real tokens only). `mode="fast"` is for CPUs
-    (on a GPU it is the exact mode, which already runs in half precision): a bfloat16 copy of the
-    model where the CPU has native bf16 (AVX512-BF16 or AMX), else an int8 copy with a warning.
-    Measured on the emotion tweets with all-MiniLM-L6-v2 on a 2-core AMD EPYC (Zen 4), logistic
-    regression trained on all 16,000 training tweets: bf16 is 2x faster than exact, cosine to
-    exact > 0.9999, validation accuracy +0.15 (cls) / -0.15 (mean) points; int8 costs 0.85 (cls)
-    and 1.45 (mean) points.
+    (on a GPU it is the exact mode, which already runs under mixed precision): a bfloat16 copy of
+    the model where the CPU has native bf16 (AVX512-BF16 or AMX), else an int8 copy with a warning.
+    What each mode costs in speed and accuracy is measured by `make bench` (README, Performance).
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling='{pooling}' is not one of: {', '.join(POOLINGS)}.")
