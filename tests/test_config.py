@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -317,3 +318,28 @@ def test_colab_without_the_hub_says_what_to_do_there(monkeypatch, tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         resolve_data_dir(online=False, root=tmp_path / "repo")
     assert "internet connection" in str(error.value) and "COURSE_DATA_DIR" in str(error.value)
+
+
+@pytest.mark.parametrize("in_ci", [True, False])
+def test_ci_turns_deprecations_from_course_code_into_errors(monkeypatch, emotion_dir, in_ci):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(emotion_dir))
+    if in_ci:
+        monkeypatch.setenv("CI", "true")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # start from Python's defaults, not pytest's filters
+        setup(verbose=False)
+
+        def warn(category, module: str) -> None:
+            warnings.warn_explicit("going away", category, "x.py", 1, module=module)
+
+        for category in (DeprecationWarning, FutureWarning):
+            for library in ("transformers.trainer", "numpy", "utils_extra"):
+                warn(category, library)  # a library's own warning: shown, never an error
+            for ours in ("utils", "utils.features", "__main__"):
+                if in_ci:
+                    with pytest.raises(category):
+                        warn(category, ours)
+                else:
+                    warn(category, ours)  # students see it and go on
