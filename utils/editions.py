@@ -7,6 +7,7 @@ python -m utils.editions badges [--check] [NB ...]     # Colab badge + install c
 
 from __future__ import annotations
 
+import argparse
 import copy
 import re
 import sys
@@ -222,35 +223,51 @@ def stale_students(
     return stale
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command's options: which job, which notebooks, check only or write."""
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.editions", description=__doc__.strip().splitlines()[0]
+    )
+    parser.add_argument(
+        "command",
+        choices=["strip", "student", "badges"],
+        help="strip outputs, write the student edition, or rewrite badges and install cells",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks to process (default: every lecture)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file is stale"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=STUDENT_DIR, help="folder of the student edition"
+    )
+    return parser.parse_intermixed_args(argv)  # options before or after the notebooks
+
+
 def main(argv: list[str]) -> int:
     """Command line: strip, student or badges (see the module docstring)."""
-    command, *args = argv or ["help"]
-    check = "--check" in args
-    out_dir = STUDENT_DIR
-    if "--out" in args:
-        at = args.index("--out")
-        out_dir = Path(args[at + 1])
-        del args[at : at + 2]
-    paths = [Path(a) for a in args if a != "--check"] or course_notebooks()
-    if command == "strip":
+    try:
+        args = parse_args(argv)
+    except SystemExit as stop:  # argparse printed the usage; unknown commands exit with 2
+        return int(stop.code or 0)
+    paths = args.notebooks or course_notebooks()
+    if args.command == "strip":
         for path in strip_files([str(p) for p in paths]):
             print(f"stripped {path}")
-    elif command == "student" and check:
-        stale = stale_students(paths, out_dir, course_settings())
+    elif args.command == "student" and args.check:
+        stale = stale_students(paths, args.out, course_settings())
         for path in stale:
             print(f"stale {path}: run `make student`")
         return 1 if stale else 0
-    elif command == "student":
-        for path in write_student(paths, out_dir, course_settings()):
+    elif args.command == "student":
+        for path in write_student(paths, args.out, course_settings()):
             print(f"wrote {path}")
-    elif command == "badges":
-        stale = badge_files(paths, course_settings(), check=check)
-        for path in stale:
-            print(f"{'stale' if check else 'updated'} {path}")
-        return 1 if check and stale else 0
     else:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
+        stale = badge_files(paths, course_settings(), check=args.check)
+        for path in stale:
+            print(f"{'stale' if args.check else 'updated'} {path}")
+        return 1 if args.check and stale else 0
     return 0
 
 
