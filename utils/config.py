@@ -314,10 +314,10 @@ def _quiet_libraries(in_ci: bool) -> None:
     transformers.logging.set_verbosity_error()
     datasets.logging.set_verbosity_error()
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
-    if in_ci:  # CI sees an API of ours going away before students do: from course code, it fails
+    if in_ci:
+        # CI sees an API of ours going away before students do: from course code, it fails.
         for category in (DeprecationWarning, FutureWarning):
             warnings.filterwarnings("error", category=category, module=COURSE_CODE)
-    if in_ci:
         os.environ["TQDM_DISABLE"] = "1"
         datasets.disable_progress_bars()
         transformers.logging.disable_progress_bar()

@@ -108,9 +108,7 @@ def _stratified_indices(labels: Sequence[int], n: int, seed: int) -> list[int]:
 
 
 def _split_file(folder: Path, split: str) -> Path:
-    found = [
-        folder / f"{split}{suffix}" for suffix in FORMATS if (folder / f"{split}{suffix}").is_file()
-    ]
+    found = [path for path in (folder / f"{split}{suffix}" for suffix in FORMATS) if path.is_file()]
     if len(found) > 1:
         raise ValueError(
             f"Split '{split}' has {len(found)} files in '{folder}': "
