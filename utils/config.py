@@ -21,6 +21,7 @@ from .defaults import (
     OFFLINE_MODEL_PACKAGE,
     ONLINE_MODEL,
     SEED,
+    in_ci,
 )
 
 
@@ -83,12 +84,12 @@ class Config:
 
 def setup(seed: int = SEED, verbose: bool = True) -> Config:
     """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report."""
-    in_ci = bool(os.environ.get("CI"))
+    ci = in_ci()
     # Decided once, before the Hugging Face libraries are imported: they read HF_HUB_OFFLINE then.
     online = hub_reachable()
     if not online:
         go_offline()
-    _quiet_libraries(in_ci)
+    _quiet_libraries(ci)
     notes: list[str] = []
     model_name, model_label = resolve_model(online, notes)
     root = project_root()
@@ -101,7 +102,7 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
         device=resolve_device(os.environ.get("COURSE_DEVICE"), notes),
         seed=seed,
         root=root,
-        in_ci=in_ci,
+        in_ci=ci,
         build_root=_build_root(root),
     )
     from transformers import set_seed

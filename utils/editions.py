@@ -15,12 +15,9 @@ from pathlib import Path
 
 import nbformat
 
-CHECKED_TAG = "nbval-check-output"
-SOLUTION_TAG = "solution"
-EXERCISE_TAG = "exercise"
-INSTALL_TAG = "colab-install"
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+from .defaults import CHECKED_TAG, EXERCISE_TAG, INSTALL_TAG, NOTEBOOK_GLOB, SOLUTION_TAG
+from .defaults import SOURCE_ROOT as ROOT
+
 STUDENT_DIR = ROOT / "notebooks" / "student"  # committed, so that Colab can open it
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .defaults import in_ci
 from .models import context_size, load_tokenizer, mixed_precision
 
 POOLINGS = ("cls", "mean")
@@ -62,7 +63,7 @@ def extract_hidden_states(
     if cache is not None and (hit := cache.load(pooling, hidden_size)) is not None:
         return hit
     features = _compute(
-        texts, model, tokenizer, device, recipe, max_length, batch_size, progress and not _in_ci()
+        texts, model, tokenizer, device, recipe, max_length, batch_size, progress and not in_ci()
     )
     if cache is not None:
         for name, array in features.items():
@@ -297,10 +298,6 @@ def _model_device(model: torch.nn.Module) -> torch.device:
 
 def _model_max_length(model, tokenizer) -> int:
     return context_size(tokenizer, model.config)
-
-
-def _in_ci() -> bool:
-    return bool(os.environ.get("CI"))
 
 
 def load_features(
