@@ -87,6 +87,8 @@ def test_subset_is_stratified_seeded_and_proportional(tmp_path):
     assert small["train"].num_rows == 30
     assert small["validation"].num_rows == 6 and small["test"].num_rows == 3
     assert Counter(small["train"]["label"]) == {0: 10, 1: 10, 2: 10}
+    numbers = [int(text.split()[-1]) for text in small["train"]["text"]]
+    assert numbers == sorted(numbers)  # the data set's order is kept
     assert small["train"]["text"] == take_subset(full, 30, seed=1)["train"]["text"]
     assert small["train"]["text"] != take_subset(full, 30, seed=2)["train"]["text"]
     assert take_subset(full, 10_000)["train"].num_rows == 300
@@ -131,14 +133,16 @@ def test_csv_without_label_column(tmp_path):
 def test_jsonl_without_text_column(tmp_path):
     for split in ("train", "validation", "test"):
         (tmp_path / f"{split}.jsonl").write_text('{"label": "pos"}\n')
-    with pytest.raises(ValueError, match=r"train\.jsonl:1: missing column.*text"):
+    with pytest.raises(ValueError, match=r"train\.jsonl: missing column.*text"):
         load_text_folder(tmp_path)
 
 
 def test_jsonl_with_broken_line(tmp_path):
     for split in ("train", "validation", "test"):
         (tmp_path / f"{split}.jsonl").write_text('{"text": "a", "label": "pos"}\n{"text": \n')
-    with pytest.raises(ValueError, match=r"train\.jsonl:2: not valid JSON"):
+    with pytest.raises(
+        ValueError, match=r"train\.jsonl' could not be read as JSON Lines.*in row 1"
+    ):
         load_text_folder(tmp_path)
 
 
@@ -186,3 +190,26 @@ def test_two_files_for_one_split_is_an_error_naming_both(tmp_path):
     (tmp_path / "train.csv").write_text("text,label\nhi,joy\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"train\.txt, train\.csv|train\.csv, train\.txt"):
         load_emotion(tmp_path)
+
+
+def test_unknown_label_in_csv_names_file_and_row(tmp_path):
+    for split in ("train", "validation", "test"):
+        (tmp_path / f"{split}.csv").write_text("text,label\nhello,joy\nmeh,boredom\n")
+    with pytest.raises(ValueError, match=r"train\.csv, row 1: unknown label 'boredom'"):
+        load_emotion(tmp_path)
+
+
+def test_numeric_labels_in_jsonl_become_label_names(tmp_path):
+    for split in ("train", "validation", "test"):
+        (tmp_path / f"{split}.jsonl").write_text(
+            '{"text": "404", "label": 1}\n{"text": "ok", "label": 0}\n'
+        )
+    ds = load_text_folder(tmp_path)
+    assert ds["train"].features["label"].names == ["0", "1"]
+    assert ds["train"]["text"] == ["404", "ok"] and ds["train"]["label"] == [1, 0]
+
+
+def test_subset_smaller_than_the_number_of_classes(tmp_path):
+    write_folder(tmp_path)
+    small = take_subset(load_emotion(tmp_path), 2, seed=1)
+    assert len(small["train"]) == 2 and len(small["test"]) >= 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -15,6 +13,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from .defaults import EMOTION_LABELS, EMOTION_SPLITS, HUB_DATASET, SEED
 
 FORMATS = (".txt", ".csv", ".jsonl")
+STRING_FEATURES = Features({"text": Value("string"), "label": Value("string")})
 
 
 def load_emotion(
@@ -42,20 +41,14 @@ def load_text_folder(
             f"Data folder '{folder}' does not exist. Point to a folder holding "
             f"{', '.join(splits)} files (.txt with 'text;label' lines, .csv or .jsonl)."
         )
-    rows = {split: _read_split(_split_file(folder, split)) for split in splits}
-    names = list(label_names) if label_names is not None else sorted(_label_set(rows.values()))
-    features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
+    raw = {split: _read_split(_split_file(folder, split)) for split in splits}
+    if label_names is None:
+        label_names = sorted({label for ds, _ in raw.values() for label in ds["label"]})
+    names = list(label_names)
+    for ds, file in raw.values():
+        _check_labels(ds, names, file)
     return DatasetDict(
-        {
-            split: Dataset.from_dict(
-                {
-                    "text": [text for text, _, _ in split_rows],
-                    "label": [_label_id(label, names, where) for _, label, where in split_rows],
-                },
-                features=features,
-            )
-            for split, split_rows in rows.items()
-        }
+        {split: ds.cast_column("label", ClassLabel(names=names)) for split, (ds, _) in raw.items()}
     )
 
 
@@ -67,9 +60,7 @@ def take_subset(dataset: DatasetDict, n_train: int, seed: int = SEED) -> Dataset
     fraction = n_train / n_full
     return DatasetDict(
         {
-            split: ds.select(
-                _stratified_indices(ds["label"], max(1, round(len(ds) * fraction)), seed)
-            )
+            split: _stratified_sample(ds, max(1, round(len(ds) * fraction)), seed)
             for split, ds in dataset.items()
         }
     )
@@ -88,23 +79,16 @@ def save_text_folder(dataset: DatasetDict, path: str | os.PathLike) -> Path:
     return folder
 
 
-def _stratified_indices(labels: Sequence[int], n: int, seed: int) -> list[int]:
-    """`n` indices whose label shares match the whole column's, in their original order."""
-    labels = np.asarray(labels)
-    if n >= len(labels):
-        return list(range(len(labels)))
-    rng = np.random.default_rng(seed)
-    classes, counts = np.unique(labels, return_counts=True)
-    quota = counts * n / len(labels)
-    take = np.floor(quota).astype(int)
-    # Hand the remaining places to the classes with the largest fractional parts.
-    for i in np.argsort(-(quota - take), kind="stable")[: n - take.sum()]:
-        take[i] += 1
-    chosen = [
-        rng.choice(np.flatnonzero(labels == label), size=k, replace=False)
-        for label, k in zip(classes, take)
-    ]
-    return sorted(int(i) for i in np.concatenate(chosen))
+def _stratified_sample(ds: Dataset, n: int, seed: int) -> Dataset:
+    """`n` rows whose label shares match the whole split's, kept in their original order."""
+    classes = len(set(ds["label"]))
+    if n >= len(ds):
+        return ds
+    if n < classes or len(ds) - n < classes:  # too few rows to give every class its share
+        return ds.select(sorted(np.random.default_rng(seed).choice(len(ds), n, replace=False)))
+    rows = ds.add_column("row", np.arange(len(ds)))
+    kept = rows.train_test_split(train_size=n, stratify_by_column="label", seed=seed)["train"]
+    return ds.select(sorted(kept["row"]))
 
 
 def _split_file(folder: Path, split: str) -> Path:
@@ -122,18 +106,31 @@ def _split_file(folder: Path, split: str) -> Path:
     )
 
 
-def _read_split(file: Path) -> list[tuple[str, str, str]]:
-    """Rows of (text, label, 'file:line') from one split file."""
-    reader = {".txt": _read_txt, ".csv": _read_csv, ".jsonl": _read_jsonl}[file.suffix]
-    rows = list(reader(file))
-    if not rows:
+def _read_split(file: Path) -> tuple[Dataset, Path]:
+    """One split file as a Dataset of string texts and labels, with the file it came from."""
+    if file.suffix == ".txt":
+        rows = list(_read_txt(file))
+        ds = Dataset.from_dict(
+            {"text": [text for text, _ in rows], "label": [label for _, label in rows]},
+            features=STRING_FEATURES,
+        )
+    else:
+        ds = _load_table(file)
+    if len(ds) == 0:
         raise ValueError(f"'{file}' holds no examples. Fill it or remove the split.")
-    return rows
+    return ds, file
 
 
-def _read_txt(file: Path) -> Iterable[tuple[str, str, str]]:
-    for number, line in enumerate(_lines(file), start=1):
-        line = line.rstrip("\r\n")
+def _read_txt(file: Path) -> Iterable[tuple[str, str]]:
+    # Not the csv loader: tweets contain ';', so the label is whatever follows the last one.
+    try:
+        # utf-8-sig drops the byte-order mark that Excel and Notepad put at the start of a file
+        lines = file.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"'{file}' is not UTF-8 text ({error.reason}). Save it as UTF-8."
+        ) from None
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         text, sep, label = line.rpartition(";")
@@ -142,63 +139,57 @@ def _read_txt(file: Path) -> Iterable[tuple[str, str, str]]:
                 f"{file}:{number}: expected 'text;label' but got {line[:60]!r}. "
                 "Every line needs a text, a ';' and a label name."
             )
-        yield text, label.strip(), f"{file}:{number}"
+        yield text, label.strip()
 
 
-def _read_csv(file: Path) -> Iterable[tuple[str, str, str]]:
-    reader = csv.DictReader(_lines(file))
-    _check_columns(file, reader.fieldnames or [])
-    for number, row in enumerate(reader, start=2):
-        if not (row["text"] or "").strip():
-            continue
-        yield row["text"], str(row["label"]).strip(), f"{file}:{number}"
+def _load_table(file: Path) -> Dataset:
+    """A .csv or .jsonl file through the datasets library's loaders, as string columns."""
+    from datasets import load_dataset
+    from datasets.exceptions import DatasetGenerationError
 
-
-def _read_jsonl(file: Path) -> Iterable[tuple[str, str, str]]:
-    for number, line in enumerate(_lines(file), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{file}:{number}: not valid JSON ({error.msg}).") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{file}:{number}: expected a JSON object with 'text' and 'label'.")
-        _check_columns(file, record.keys(), number)
-        yield str(record["text"]), str(record["label"]).strip(), f"{file}:{number}"
-
-
-def _lines(file: Path) -> list[str]:
+    kind = {".csv": "csv", ".jsonl": "json"}[file.suffix]
+    # keep_default_na: an empty cell stays an empty text, not a missing value
+    options = {"keep_default_na": False} if kind == "csv" else {}
     try:
-        # utf-8-sig drops the byte-order mark that Excel and Notepad put at the start of a file
-        return file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"'{file}' is not UTF-8 text ({error.reason}). Save it as UTF-8."
-        ) from None
-
-
-def _check_columns(file: Path, columns: Iterable[str], number: int | None = None) -> None:
-    missing = {"text", "label"} - set(columns)
-    if missing:
-        where = f"{file}:{number}" if number else str(file)
-        raise ValueError(
-            f"{where}: missing column(s) {', '.join(sorted(missing))}. "
-            f"The file needs a 'text' and a 'label' column (found: {', '.join(columns) or 'none'})."
+        ds = load_dataset(
+            kind, data_files=str(file), split="train", encoding="utf-8-sig", **options
         )
+    except DatasetGenerationError as error:
+        reason = error.__cause__ or error
+        if isinstance(reason, UnicodeDecodeError):
+            raise ValueError(f"'{file}' is not UTF-8 text. Save it as UTF-8.") from None
+        raise ValueError(
+            f"'{file}' could not be read as {'CSV' if kind == 'csv' else 'JSON Lines'}: {reason}. "
+            "Rows are counted from 0."
+        ) from None
+    missing = {"text", "label"} - set(ds.column_names)
+    if missing:
+        raise ValueError(
+            f"{file}: missing column(s) {', '.join(sorted(missing))}. The file needs a 'text' and "
+            f"a 'label' column (found: {', '.join(ds.column_names) or 'none'})."
+        )
+    ds = ds.select_columns(["text", "label"]).cast(STRING_FEATURES)
+    return ds.filter(lambda text: bool(text and text.strip()), input_columns="text")
 
 
-def _label_set(splits: Iterable[list[tuple[str, str, str]]]) -> set[str]:
-    return {label for rows in splits for _, label, _ in rows}
+def _check_labels(ds: Dataset, names: Sequence[str], file: Path) -> None:
+    known = set(names)
+    for row, label in enumerate(ds["label"]):
+        if label not in known:
+            where = (
+                f"{file}:{_line_of(file, row)}" if file.suffix == ".txt" else f"{file}, row {row}"
+            )
+            raise ValueError(
+                f"{where}: unknown label '{label}'. Expected one of: {', '.join(names)}. "
+                "Fix the line or pass label_names that include it."
+            )
 
 
-def _label_id(label: str, names: Sequence[str], where: str) -> int:
-    if label in names:
-        return names.index(label)
-    raise ValueError(
-        f"{where}: unknown label '{label}'. Expected one of: {', '.join(names)}. "
-        "Fix the line or pass label_names that include it."
-    )
+def _line_of(file: Path, row: int) -> int:
+    """The line number of the `row`-th example of a .txt file (blank lines are skipped)."""
+    lines = file.read_text(encoding="utf-8-sig").splitlines()
+    filled = [number for number, line in enumerate(lines, start=1) if line.strip()]
+    return filled[row]
 
 
 def download_emotion(path: str | os.PathLike = "data/emotion") -> Path:
