@@ -47,9 +47,8 @@ def main() -> None:
     tweets = emotions["validation"].select(range(min(args.n, len(emotions["validation"]))))
     tokenizer = utils.load_tokenizer(cfg.model_name)
     model = AutoModel.from_pretrained(cfg.model_name).to(device).eval()
-    if args.fast_recipe:  # e.g. measure the int8 fallback on a CPU that has bf16
-        features._recipe = lambda mode, device: "exact" if mode == "exact" else args.fast_recipe
-    recipe = features._recipe("fast", device)
+    fast = args.fast_recipe or "fast"  # e.g. measure the int8 fallback on a CPU that has bf16
+    recipe = features.resolve_mode(fast, device)
 
     def ours(mode: str, texts=None, cache_dir=None) -> np.ndarray:
         texts = tweets["text"] if texts is None else texts
@@ -63,7 +62,7 @@ def main() -> None:
             tweets if texts is None else tweets.select(range(len(texts))), model, tokenizer, device
         ),
         "(b) extract_hidden_states exact": lambda texts=None: ours("exact", texts),
-        f"(c) extract_hidden_states fast [{recipe}]": lambda texts=None: ours("fast", texts),
+        f"(c) extract_hidden_states fast [{recipe}]": lambda texts=None: ours(fast, texts),
         "(d) cache hit": lambda texts=None: ours("exact", texts, cache_dir),
     }
     if recipe == "exact":  # on a GPU the fast mode is the exact mode
@@ -95,7 +94,9 @@ def main() -> None:
         "methods": results,
     }
     if args.accuracy and recipe != "exact":
-        report["accuracy"] = accuracy(cfg, emotions, model, tokenizer, device, outputs, methods)
+        report["accuracy"] = accuracy(
+            cfg, emotions, model, tokenizer, device, outputs, methods, fast
+        )
     print_report(report)
     output = args.output or cfg.build_dir / "bench" / f"extraction-{device.type}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +184,7 @@ def padding_ratio(texts, tokenizer) -> float:
     return max(lengths) * len(lengths) / sum(lengths)
 
 
-def accuracy(cfg, emotions, model, tokenizer, device, outputs, methods) -> dict:
+def accuracy(cfg, emotions, model, tokenizer, device, outputs, methods, fast: str) -> dict:
     """Validation accuracy of a logistic regression trained on exact vs fast training features."""
     from sklearn.linear_model import LogisticRegression
 
@@ -199,7 +200,7 @@ def accuracy(cfg, emotions, model, tokenizer, device, outputs, methods) -> dict:
             model,
             tokenizer,
             device=device,
-            mode=mode,
+            mode=fast if mode == "fast" else mode,
             cache_dir=cfg.cache_dir,
             progress=not cfg.in_ci,
         )

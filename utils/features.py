@@ -19,7 +19,7 @@ from .defaults import in_ci
 from .models import context_size, load_tokenizer, mixed_precision
 
 POOLINGS = ("cls", "mean")
-MODES = ("exact", "fast")
+MODES = ("exact", "fast", "fast-bf16", "fast-int8")  # "fast" picks one of the last two
 # Padded tokens per batch: enough to keep the matrix units busy, small enough to stay in cache
 # (CPU) or in memory (GPU). On CPU, 1k-2k tokens measured fastest (8k: 20% slower).
 TOKEN_BUDGET = {"cpu": 2048, "mps": 32768, "cuda": 131072}
@@ -44,7 +44,8 @@ def extract_hidden_states(
 
     `pooling`: "cls" (first token) or "mean" (over real tokens only). `mode="fast"` is for CPUs
     (on a GPU it is the exact mode, which already runs under mixed precision): a bfloat16 copy of
-    the model where the CPU has native bf16 (AVX512-BF16 or AMX), else an int8 copy with a warning.
+    the model where the CPU has native bf16 (AVX512-BF16 or AMX), else an int8 copy with a warning;
+    "fast-bf16" or "fast-int8" ask for one of the two.
     What each mode costs in speed and accuracy is measured by `make bench` (README, Performance).
     """
     if pooling not in POOLINGS:
@@ -56,7 +57,7 @@ def extract_hidden_states(
     if not texts:
         return np.zeros((0, hidden_size), dtype=np.float32)
     device = torch.device(device) if device is not None else _model_device(model)
-    recipe = _recipe(mode, device)
+    recipe = resolve_mode(mode, device)
     max_length = max_length or _model_max_length(model, tokenizer)
     precision = numeric_precision(recipe, device)
     cache = FeatureCache(cache_dir, model, texts, max_length, precision) if cache_dir else None
@@ -248,10 +249,12 @@ def _cuda_half_dtype() -> torch.dtype:
     return torch.bfloat16 if mixed_precision()["bf16"] else torch.float16
 
 
-def _recipe(mode: str, device: torch.device) -> str:
+def resolve_mode(mode: str, device: torch.device) -> str:
     """What `mode` means on `device`: "exact", or the fast CPU variant ("fast-bf16", "fast-int8")."""
     if mode == "exact" or device.type != "cpu":
         return "exact"  # GPUs already run the exact mode in half precision
+    if mode != "fast":
+        return mode
     capabilities = getattr(torch.cpu, "get_capabilities", dict)()
     native_bf16 = capabilities.get("avx512_bf16") or capabilities.get("amx_bf16")
     if native_bf16:
