@@ -172,3 +172,18 @@ def test_map_fn_works_with_dataset_map(bert):
     np.testing.assert_allclose(
         np.asarray(mapped["hidden_state"]), one_by_one(TEXTS, model, tokenizer)["mean"], atol=1e-5
     )
+
+
+def test_load_features_reads_what_extraction_cached(bert, tmp_path):
+    dataset = {
+        "train": Dataset.from_dict({"text": TEXTS[:4]}),
+        "test": Dataset.from_dict({"text": TEXTS[4:]}),
+    }
+    path = str(offline_model_path())
+    cached = extract(TEXTS[:4], bert, pooling="mean", cache_dir=tmp_path)
+    loaded = features.load_features(
+        dataset, path, pooling="mean", splits=("train", "test"), cache_dir=tmp_path
+    )
+    assert sorted(loaded) == ["test", "train"] and loaded["test"].shape == (2, cached.shape[1])
+    np.testing.assert_array_equal(loaded["train"], cached)
+    assert len(list(tmp_path.rglob("*.npy"))) >= 2  # the test split was computed and cached too

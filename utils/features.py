@@ -304,21 +304,27 @@ def _model_max_length(model, tokenizer) -> int:
 
 
 def load_features(
-    cfg, dataset, pooling: str = "cls", splits: Sequence[str] = ("train", "validation")
+    dataset,
+    model_name: str,
+    *,
+    pooling: str = "cls",
+    splits: Sequence[str] = ("train", "validation"),
+    device: str | torch.device = "cpu",
+    cache_dir: str | os.PathLike | None = None,
 ) -> dict[str, np.ndarray]:
-    """Feature matrices of the course model for `splits`, from the cache when lecture 3 made them."""
+    """Feature matrices of `model_name` for `splits`, from `cache_dir` when lecture 3 put them there."""
     from transformers import AutoModel
 
-    tokenizer = load_tokenizer(cfg.model_name)
-    model = AutoModel.from_pretrained(cfg.model_name).to(cfg.device)
+    tokenizer = load_tokenizer(model_name)
+    model = AutoModel.from_pretrained(model_name).to(device)
     return {
         split: extract_hidden_states(
             dataset[split]["text"],
             model,
             tokenizer,
             pooling=pooling,
-            device=cfg.device,
-            cache_dir=cfg.cache_dir,
+            device=device,
+            cache_dir=cache_dir,
         )
         for split in splits
     }
