@@ -1,8 +1,7 @@
-"""slides/build.py: decks from executed notebooks, opened in headless Chromium (skipped without one)."""
+"""The slides package: decks from executed notebooks, opened in headless Chromium (skipped without one)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -14,6 +13,8 @@ import pytest
 from conftest import CI_SUBSET, offline_env
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from slides import build, export, index, pdf, prepare
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "slides" / "screenshots"
 CHECK_DECK = "90_slides_check"  # a notebook this test writes: every slide type, a figure, math
@@ -21,16 +22,6 @@ ORANGE_PNG = (  # 24x12 pixels
     "iVBORw0KGgoAAAANSUhEUgAAABgAAAAMCAIAAAD3UuoiAAAAGklEQVR4nGN8UKDNQA3ARBVTRg0aNWjYGgQAO2oBk0R/UlEAAAAASUVORK5CYII="
 )
 
-
-def _load_build():
-    spec = importlib.util.spec_from_file_location("slides_build", ROOT / "slides" / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load_build()
 LECTURES = [p.stem for p in build.lecture_notebooks(ROOT / "notebooks")]
 
 
@@ -72,6 +63,7 @@ def check_notebook() -> nbformat.NotebookNode:
         _cell("code", "import sys\n\nprint('stderr is dropped', file=sys.stderr)\nsum(range(10))"),
         _cell("code", "print('never shown')", slide="skip"),
         _cell("code", "print('never shown either')", tags=["skip"]),
+        _cell("code", "print('never shown: removed')", tags=["remove-cell"]),
         _cell(
             "md", "## Some math\n\nThe softmax: $p_i = e^{z_i} / \\sum_j e^{z_j}$.", slide="slide"
         ),
@@ -103,7 +95,7 @@ def expected_slides(nb: nbformat.NotebookNode) -> int:
 
 
 def test_parse_title_reads_number_title_goals_and_intro():
-    info = build.parse_title(check_notebook().cells[0].source)
+    info = prepare.parse_title(check_notebook().cells[0].source)
     assert (info.number, info.title, info.goals_heading) == (
         "90",
         "Checking the slides",
@@ -114,29 +106,27 @@ def test_parse_title_reads_number_title_goals_and_intro():
 
 
 def test_parse_title_takes_another_bold_list_when_no_learning_goals():
-    info = build.parse_title(
+    info = prepare.parse_title(
         "# 00 · Setup\n\nIntro.\n\n**You will check that:**\n- one;\n- two\n  lines.\n"
     )
     assert (info.goals_heading, info.goals) == ("You will check that", ["one;", "two lines."])
-    assert build.parse_title("## Not a lecture title") is None
+    assert prepare.parse_title("## Not a lecture title") is None
 
 
 def test_prepare_drops_skipped_cells_and_stderr():
-    from nbformat.v4 import new_output
-
     executed = check_notebook()
     noisy = next(c for c in executed.cells if "stderr is dropped" in c.source)
     noisy.outputs = [  # as the kernel left them
         new_output("stream", name="stderr", text="stderr is dropped\n"),
         new_output("execute_result", data={"text/plain": "45"}, execution_count=1),
     ]
-    nb, info = build.prepare(executed)
+    nb, info = prepare.prepare(executed)
     sources = "\n".join(c.source for c in nb.cells)
     assert "never shown" not in sources and "installing" not in sources
     kept = next(c for c in nb.cells if "stderr is dropped" in c.source)
     assert [o.output_type for o in kept.outputs] == ["execute_result"]
     assert nb.cells[0].metadata["course_title"]["number"] == info.number == "90"
-    assert build.count_slides(nb) == expected_slides(check_notebook()) == 4
+    assert prepare.count_slides(nb) == expected_slides(check_notebook()) == 4
 
 
 def test_prepare_puts_code_beside_narrow_figures_only():
@@ -147,7 +137,7 @@ def test_prepare_puts_code_beside_narrow_figures_only():
         return cell
 
     nb = new_notebook(cells=[check_notebook().cells[0], figure_cell(None), figure_cell(1200)])
-    prepared, _ = build.prepare(nb)
+    prepared, _ = prepare.prepare(nb)
     tags = [set(c.metadata.get("tags", [])) for c in prepared.cells]
     assert "slides-figure" in tags[1] and "slides-figure" not in tags[2]  # 24 px wide vs 1200
 
@@ -155,19 +145,19 @@ def test_prepare_puts_code_beside_narrow_figures_only():
 def test_print_pages_prints_again_until_every_slide_has_its_page(tmp_path, monkeypatch):
     printed = []
 
-    def chromium_print(browser, deck_html, pdf):  # the second print lays out all four slides
-        printed.append(pdf)
-        pdf.write_bytes(b"/Type /Pages" + b" /Type /Page" * (4 if len(printed) == 2 else 1))
+    def chromium_print(browser, deck_html, target):  # the second print lays out all four slides
+        printed.append(target)
+        target.write_bytes(b"/Type /Pages" + b" /Type /Page" * (4 if len(printed) == 2 else 1))
         return 4
 
-    monkeypatch.setattr(build, "_print", chromium_print)
+    monkeypatch.setattr(pdf, "_print", chromium_print)
     deck = (tmp_path / "deck.html", tmp_path / "deck.pdf")
-    build.print_pages(None, [deck])
-    assert len(printed) == 2 and build.pdf_page_count(deck[1]) == 4
+    pdf.print_pages(None, [deck])
+    assert len(printed) == 2 and pdf.pdf_page_count(deck[1]) == 4
     printed.clear()
-    monkeypatch.setattr(build, "_print", lambda *args: chromium_print(*args) and 5)
+    monkeypatch.setattr(pdf, "_print", lambda *args: chromium_print(*args) and 5)
     with pytest.raises(RuntimeError, match="printed 1 pages for 5 slides 3 times"):
-        build.print_pages(None, [deck])
+        pdf.print_pages(None, [deck])
     assert len(printed) == 3
 
 
@@ -178,7 +168,43 @@ def test_remote_references_finds_cdn_loads_but_not_links():
         "<style>@import url(https://fonts.googleapis.com/css?family=Lato);</style>"
         '<a href="https://colab.research.google.com/">a link is fine</a><img src="data:image/png;base64,AA">'
     )
-    assert len(build.remote_references(page)) == 4
+    assert len(export.remote_references(page)) == 4
+
+
+def test_index_page_lists_each_deck_with_its_title_link_and_pdf(tmp_path):
+    decks = [
+        export.Deck("01_one", "01", "The emotion data set", 1, tmp_path / "01_one.html"),
+        export.Deck("02_two", "02", "Tokens <b>& 'words'</b>", 12, tmp_path / "02_two.html"),
+    ]
+    decks[0].pdf = tmp_path / "01_one.pdf"
+    page = index.write_index(decks, tmp_path).read_text(encoding="utf-8")
+    items = re.findall(r"<li>.*?</li>", page)
+    assert items == [
+        '<li><span class="num">01</span> <a href="01_one.html">The emotion data set</a> '
+        '<span class="meta">1 slide · <a href="01_one.pdf">PDF</a></span></li>',
+        '<li><span class="num">02</span> <a href="02_two.html">'
+        "Tokens &lt;b&gt;&amp; &#39;words&#39;&lt;/b&gt;</a> "
+        '<span class="meta">12 slides</span></li>',
+    ]
+    assert f"<title>{export.COURSE_NAME}: slides</title>" in page
+    theme = export.THEME_CSS.read_text(encoding="utf-8")
+    assert theme in page and '"' in theme  # inlined as is, quotes and all (not escaped)
+    assert "{{" not in page and "{%" not in page
+    assert export.remote_references(page) == []
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_build_runs_as_a_script_and_as_a_module(how, tmp_path):
+    """`python slides/build.py` (the Makefile's call; here from another folder), `python -m slides.build`."""
+    args, cwd = {
+        "script": ([str(ROOT / "slides" / "build.py")], tmp_path),
+        "module": (["-m", "slides.build"], ROOT),
+    }[how]
+    done = subprocess.run(
+        [sys.executable, *args, "--help"], cwd=cwd, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--no-pdf" in done.stdout
 
 
 # --- decks in Chromium ----------------------------------------------------------------------------
@@ -186,7 +212,7 @@ def test_remote_references_finds_cdn_loads_but_not_links():
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    path = build.find_chromium()
+    path = pdf.find_chromium()
     if path is None:
         pytest.skip(
             "no Chromium found (apt-get install chromium): slide decks not opened in a browser"
@@ -261,7 +287,7 @@ def browser(chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        args = [f for f in build.CHROMIUM_FLAGS if f != "--headless"]
+        args = [f for f in pdf.CHROMIUM_FLAGS if f != "--headless"]
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
         yield browser
         browser.close()
@@ -271,7 +297,7 @@ def browser(chromium):
 @pytest.mark.parametrize("name", [*LECTURES, CHECK_DECK])
 def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
     deck, nb = decks[name]
-    page = browser.new_page(viewport={"width": build.WIDTH, "height": build.HEIGHT})
+    page = browser.new_page(viewport={"width": export.WIDTH, "height": export.HEIGHT})
     problems = _open(page, deck)
     assert page.evaluate("Reveal.getTotalSlides()") == expected_slides(nb)
     title = page.locator(".course-title .lecture-title")
@@ -315,7 +341,7 @@ def test_deck_opens_with_the_slides_the_notebook_defines(name, decks, browser):
 def test_decks_load_only_files_beside_them(decks):
     for deck, _ in decks.values():
         page = deck.html.read_text(encoding="utf-8")
-        assert build.remote_references(page) == []
+        assert export.remote_references(page) == []
         local = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"?#]+)', page)
         assert any(path.endswith("reveal.js/dist/reveal.js") for path in local)
         missing = [path for path in local if not (deck.html.parent / path).is_file()]
@@ -324,16 +350,15 @@ def test_decks_load_only_files_beside_them(decks):
 
 @pytest.mark.slow
 def test_index_lists_every_deck(decks):
-    index = next(iter(decks.values()))[0].html.parent / "index.html"
-    page = index.read_text(encoding="utf-8")
+    page = (next(iter(decks.values()))[0].html.parent / "index.html").read_text(encoding="utf-8")
     for deck, _ in decks.values():
         assert f'href="{deck.html.name}"' in page
-    assert build.remote_references(page) == []
+    assert export.remote_references(page) == []
 
 
 @pytest.mark.slow
 def test_pdf_has_one_page_per_slide(decks, browser, tmp_path):
     deck, nb = decks[CHECK_DECK]
-    pdf = tmp_path / f"{CHECK_DECK}.pdf"
-    build.print_pages(browser, [(deck.html, pdf)])
-    assert build.pdf_page_count(pdf) == expected_slides(nb)
+    printed = tmp_path / f"{CHECK_DECK}.pdf"
+    pdf.print_pages(browser, [(deck.html, printed)])
+    assert pdf.pdf_page_count(printed) == expected_slides(nb)
