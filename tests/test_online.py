@@ -52,7 +52,7 @@ def test_finetune_command_runs_online_on_a_folder_with_a_700_token_text(env, tmp
     out = tmp_path / "model"
     args = ["-m", "utils.finetune", "--data-dir", str(folder), "--output", str(out)]
     run([*args, "--max-steps", "2", "--batch-size", "16"], env)
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = json.loads((out / "all_results.json").read_text())
     assert metrics["model"] == "distilbert/distilbert-base-uncased"
     assert metrics["global_step"] == 2
     assert json.loads((out / "tokenizer_config.json").read_text())["model_max_length"] == 512

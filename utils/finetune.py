@@ -11,7 +11,6 @@ accelerate launch -m utils.finetune --epochs 2
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -37,8 +36,7 @@ from .config import offline_model_path
 from .defaults import SEED
 from .models import load_tokenizer, mixed_precision
 
-METRICS_FILE = "metrics.json"
-CHECKPOINT_DIR = "checkpoints"
+METRICS_FILE = "all_results.json"  # Trainer.save_metrics: train_results.json + eval_results.json
 
 
 # Lecture 6 ------------------------------------------------------------------------------------
@@ -161,7 +159,7 @@ def command_overrides(
 
 @dataclass
 class FineTuneResult:
-    """What one run of the command produced; `output_dir` holds the model, tokenizer and metrics.json."""
+    """What one run of the command produced; `output_dir` holds the model, checkpoints and metrics."""
 
     output_dir: Path
     metrics: dict[str, float]  # validation metrics of the final model
@@ -202,7 +200,7 @@ def fine_tune(
     output_dir = Path(output_dir)
     defaults = default_hyperparameters(model_name)
     args = training_arguments(
-        output_dir / CHECKPOINT_DIR,
+        output_dir,  # checkpoint-N/ folders beside the final model, as in transformers' examples
         epochs=epochs,
         batch_size=batch_size or int(defaults["batch_size"]),
         learning_rate=learning_rate or defaults["learning_rate"],
@@ -218,7 +216,7 @@ def fine_tune(
     trainer = make_trainer(model, tokenizer, encoded, args)
     steps = StepRecorder()
     trainer.add_callback(steps)
-    checkpoint = last_checkpoint(args.output_dir) if resume else None
+    checkpoint = last_checkpoint(output_dir) if resume else None
     start = time.perf_counter()
     trainer.train(resume_from_checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
@@ -236,8 +234,7 @@ def fine_tune(
     )
     # save_model writes only on the main process (and gathers shards first under FSDP or DeepSpeed).
     trainer.save_model(str(output_dir))
-    if trainer.is_world_process_zero():
-        write_metrics(result, model_name, len(dataset["train"]), args)
+    save_metrics(result, model_name, len(dataset["train"]))
     return result
 
 
@@ -280,11 +277,10 @@ def final_metrics(trainer: Trainer, history: list[dict]) -> dict[str, float]:
     return {name: scores[f"eval_{name}"] for name in ("loss", "accuracy", "f1")}
 
 
-def write_metrics(
-    result: FineTuneResult, model_name: str, train_examples: int, args: TrainingArguments
-) -> Path:
-    """Write the run's settings and metrics to `output_dir/metrics.json` (atomically)."""
-    record = {
+def save_metrics(result: FineTuneResult, model_name: str, train_examples: int) -> Path:
+    """The run's settings and scores through the Trainer (main process only): `*_results.json`."""
+    trainer, args = result.trainer, result.trainer.args
+    settings = {
         "model": model_name,
         "train_examples": train_examples,
         "world_size": result.world_size,
@@ -297,14 +293,11 @@ def write_metrics(
         "global_step": result.global_step,
         "train_seconds": round(result.train_seconds, 2),
         "trainable_parameters": result.trainable_parameters,
-        "validation": result.metrics,
-        "history": result.history,
     }
-    path = result.output_dir / METRICS_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    trainer.save_metrics("train", settings)
+    trainer.save_metrics("eval", {f"eval_{name}": value for name, value in result.metrics.items()})
+    trainer.save_state()  # trainer_state.json: the whole log, from which epoch_history reads rows
+    return result.output_dir / METRICS_FILE
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -324,7 +317,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        help="folder for model, metrics.json and checkpoints (default: build/models/emotion-classifier)",
+        help="folder for the model, checkpoints and *_results.json (default: build/models/emotion-classifier)",
     )
     parser.add_argument(
         "--epochs", type=float, default=2.0, help="passes over the training split (default: 2)"
@@ -389,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.trainer.is_world_process_zero():
         print(
             f"validation accuracy {result.metrics['accuracy']:.4f}, weighted F1 {result.metrics['f1']:.4f}; "
-            f"model and metrics.json written to {result.output_dir}",
+            f"model and {METRICS_FILE} written to {result.output_dir}",
             flush=True,
         )
     return 0
