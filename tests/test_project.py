@@ -54,3 +54,22 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make course" in readme
     assert ci.strip().splitlines()[-1].strip() == "make test"
+
+
+def test_utils_imports_run_one_way():
+    """Each module imports only modules listed before it (the README's layout), so no cycle exists."""
+    import ast
+
+    order = ["defaults", "config", "data", "models", "features", "plots", "finetune", "evaluation"]
+    order.append("editions")
+    modules = sorted(p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__")
+    assert sorted(order) == modules, "a new module needs its place in this order and the README"
+    for position, name in enumerate(order):
+        tree = ast.parse((ROOT / "utils" / f"{name}.py").read_text())
+        imported = {
+            node.module or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+            for alias in node.names
+        }
+        assert imported <= set(order[:position]), f"utils.{name} imports {imported}"
