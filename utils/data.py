@@ -47,8 +47,16 @@ def load_text_folder(
     names = list(label_names)
     for ds, file in raw.values():
         _check_labels(ds, names, file)
+    features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
+    ids = {name: i for i, name in enumerate(names)}
     return DatasetDict(
-        {split: ds.cast_column("label", ClassLabel(names=names)) for split, (ds, _) in raw.items()}
+        {
+            split: Dataset.from_dict(
+                {"text": list(ds["text"]), "label": [ids[label] for label in ds["label"]]},
+                features=features,
+            )
+            for split, (ds, _) in raw.items()
+        }
     )
 
 
