@@ -1,7 +1,7 @@
 """A local stand-in for the Hugging Face Hub: olah (a self-hosted Hub mirror) serving git repos we build.
 
 The repos hold what the online profile downloads, at toy sizes: DistilBERT under its canonical id and
-its old one, a published emotion classifier, and `dair-ai/emotion` laid out as the Hub stores it
+its old one, a published emotion classifier, an NLI model for lecture 7's zero-shot pipeline, and `dair-ai/emotion` laid out as the Hub stores it
 (parquet files under `split/` and a dataset card whose `dataset_info` names the labels), built from
 the shared copy of the tweets. The models are randomly initialised, so nothing they predict means
 anything; what is tested is that every download, file name and API call of the online path works.
@@ -25,13 +25,14 @@ import torch
 
 from utils.config import ONLINE_MODEL, offline_model_path
 from utils.data import EMOTION_LABELS, EMOTION_SPLITS, load_text_folder
+from utils.defaults import HUB_DATASET, NLI_MODEL
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_VENV = ROOT / ".venv-hub"  # `make hub-venv`: olah lives apart from the course's packages
 OLD_MODEL_ID = "distilbert-base-uncased"  # the Hub redirects it to ONLINE_MODEL
 HUB_CLASSIFIER = "bhadresh-savani/distilbert-base-uncased-emotion"
-HUB_DATASET = "dair-ai/emotion"
 START_SECONDS = 60
+NLI_LABELS = ("ENTAILMENT", "NEUTRAL", "CONTRADICTION")  # as in the real NLI_MODEL's config.json
 
 # DistilBERT's config.json field names, at toy sizes (the real model: dim 768, 6 layers, 12 heads).
 # The context stays at 512 positions, as in the real model, so the course reports the same limit.
@@ -63,7 +64,8 @@ def build_repos(target: Path, data_dir: Path) -> Path:
     distilbert = _distilbert_files(seed=0)
     for repo_id in (ONLINE_MODEL, OLD_MODEL_ID):
         _git_repo(target / "models" / repo_id, distilbert)
-    _git_repo(target / "models" / HUB_CLASSIFIER, _classifier_files(seed=1))
+    _git_repo(target / "models" / HUB_CLASSIFIER, _classifier_files(EMOTION_LABELS, seed=1))
+    _git_repo(target / "models" / NLI_MODEL, _classifier_files(NLI_LABELS, seed=2))
     _git_repo(target / "datasets" / HUB_DATASET, _emotion_files(data_dir))
     return target
 
@@ -76,14 +78,14 @@ def _distilbert_files(seed: int) -> dict[str, bytes]:
     return {**_tokenizer_files(), **_model_files(model, DISTILBERT_CONFIG)}
 
 
-def _classifier_files(seed: int) -> dict[str, bytes]:
+def _classifier_files(labels: tuple[str, ...], seed: int) -> dict[str, bytes]:
     from transformers import DistilBertConfig, DistilBertForSequenceClassification
 
     config = {
         **DISTILBERT_CONFIG,
         "architectures": ["DistilBertForSequenceClassification"],
-        "id2label": {str(i): name for i, name in enumerate(EMOTION_LABELS)},
-        "label2id": {name: i for i, name in enumerate(EMOTION_LABELS)},
+        "id2label": {str(i): name for i, name in enumerate(labels)},
+        "label2id": {name: i for i, name in enumerate(labels)},
         "problem_type": "single_label_classification",
     }
     torch.manual_seed(seed)

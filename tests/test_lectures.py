@@ -46,3 +46,25 @@ def test_setup_reports_the_profile(lectures):
 def test_online_lecture_6_scores_the_published_classifier(online_lectures):
     comparison = printed(online_lectures.notebook("06_fine_tuning.ipynb"), "HUB_CLASSIFIER")
     assert "bhadresh-savani/distilbert-base-uncased-emotion: accuracy" in comparison, comparison
+
+
+@pytest.mark.slow
+def test_lecture_7_runs_the_nli_pipeline_online_and_skips_it_offline(lectures):
+    said = printed(lectures.notebook("07_how_many_labels.ipynb"), "NLI_MODEL")
+    if lectures.profile == "online":
+        assert "NLI pipeline (typeform/distilbert-base-uncased-mnli):" in said, said
+        assert "description similarity, same tweets:" in said, said
+    else:
+        assert (
+            said.strip() == "The NLI pipeline downloads a model from the Hub: skipped offline."
+        ), said
+
+
+@pytest.mark.slow
+def test_lecture_7_measures_its_points_and_draws_the_curve(lectures):
+    executed = nbformat.read(lectures.notebook("07_how_many_labels.ipynb"), as_version=4)
+    said = printed(lectures.notebook("07_how_many_labels.ipynb"), "len(points)} points")
+    # CI-sized: 8 and 32 per class (3 seeds, fine-tuning 1), the rest is the whole split
+    assert said.startswith("14 points, "), said
+    figure = next(c for c in executed.cells if "plot_learning_curve(table" in c.source)
+    assert any("image/png" in out.get("data", {}) for out in figure.outputs)

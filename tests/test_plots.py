@@ -236,3 +236,23 @@ def test_style_confusion_matrix_fixes_the_scale_and_names_the_axes():
     colours = [text.get_color() for text in ax.texts]  # cells 1.0, 0.0, 0.5, 0.5
     assert colours == ["white", "black", "black", "black"]
     plt.close(ax.figure)
+
+
+def test_learning_curve_one_line_per_method_with_seed_band_and_reference_lines():
+    rows = [
+        ("tf-idf", tweets, seed, 0.3 + 0.1 * i + 0.01 * seed)
+        for i, tweets in enumerate((12, 48, 600))
+        for seed in range(3)
+    ] + [("fine-tuning", tweets, 0, 0.2 + 0.2 * i) for i, tweets in enumerate((12, 48, 600))]
+    points = pd.DataFrame(rows, columns=["method", "tweets", "seed", "accuracy"])
+    ax = plots.plot_learning_curve(points, num_classes=6, floor=0.35, zero_shot=0.4)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    np.testing.assert_allclose(lines["tf-idf"].get_xdata(), [2, 8, 100])
+    np.testing.assert_allclose(lines["tf-idf"].get_ydata(), [0.31, 0.41, 0.51])  # mean of seeds
+    assert lines["zero-shot (no labels)"].get_ydata()[0] == 0.4
+    assert lines["dummy (most frequent class)"].get_ydata()[0] == 0.35
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(0.30) and band.max() == pytest.approx(0.52)
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "8", "all\n(600)"]
+    assert len(ax.get_legend().get_texts()) == 4

@@ -56,6 +56,45 @@ def style_confusion_matrix(ax: Axes, title: str | None = None) -> Axes:
     return ax
 
 
+def plot_learning_curve(
+    points: pd.DataFrame,
+    num_classes: int,
+    floor: float,
+    zero_shot: float | None = None,
+    ax: Axes | None = None,
+    metric: str = "accuracy",
+) -> Axes:
+    """A score against labelled tweets per class (log axis): one line per method, seeds as a band.
+
+    `points` has one row per run: `method`, `tweets` (training-set size), `seed` and the `metric`
+    column. The largest size is drawn as "all"; `floor` (the dummy) and `zero_shot` are horizontal lines.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.8))
+    frame = points.assign(per_class=points["tweets"] / num_classes)
+    for method, rows in frame.groupby("method", sort=False):
+        spread = rows.groupby("per_class")[metric].agg(["mean", "min", "max"])
+        (line,) = ax.plot(spread.index, spread["mean"], marker="o", label=method)
+        ax.fill_between(
+            spread.index, spread["min"], spread["max"], color=line.get_color(), alpha=0.2
+        )
+    if zero_shot is not None:
+        ax.axhline(zero_shot, color="black", linestyle="--", label="zero-shot (no labels)")
+    ax.axhline(floor, color="grey", linestyle=":", label="dummy (most frequent class)")
+    ax.set_xscale("log")
+    sizes = sorted(frame["per_class"].unique())
+    full = frame["tweets"].max()
+    ax.set_xticks(sizes, [f"{size:g}" for size in sizes[:-1]] + [f"all\n({full:,})"])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled tweets per class (log scale; 'all' is the average per class)")
+    ax.set_ylabel(f"validation {metric.replace('_', ' ')}")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title("How many labels? Validation scores by labelling budget")
+    return ax
+
+
 def plot_umap_hexbins(
     frame: pd.DataFrame,
     label_names: Sequence[str],
