@@ -30,6 +30,11 @@ def write_folder(folder, splits=TWEETS, suffix=".txt"):
     return folder
 
 
+def write_every_split(folder, suffix, *lines):
+    """The same lines in the train, validation and test files of `folder`."""
+    return write_folder(folder, {split: list(lines) for split in TWEETS}, suffix)
+
+
 def test_emotion_folder_matches_the_hub_layout(tmp_path):
     ds = load_emotion(write_folder(tmp_path))
     assert list(ds) == ["train", "validation", "test"]
@@ -124,22 +129,19 @@ def test_unknown_label_names_file_line_and_choices(tmp_path):
 
 
 def test_csv_without_label_column(tmp_path):
-    for split in ("train", "validation", "test"):
-        (tmp_path / f"{split}.csv").write_text("sentence,label\nhello,pos\n")
+    write_every_split(tmp_path, ".csv", "sentence,label", "hello,pos")
     with pytest.raises(ValueError, match="missing column.*text"):
         load_text_folder(tmp_path)
 
 
 def test_jsonl_without_text_column(tmp_path):
-    for split in ("train", "validation", "test"):
-        (tmp_path / f"{split}.jsonl").write_text('{"label": "pos"}\n')
+    write_every_split(tmp_path, ".jsonl", '{"label": "pos"}')
     with pytest.raises(ValueError, match=r"train\.jsonl: missing column.*text"):
         load_text_folder(tmp_path)
 
 
 def test_jsonl_with_broken_line(tmp_path):
-    for split in ("train", "validation", "test"):
-        (tmp_path / f"{split}.jsonl").write_text('{"text": "a", "label": "pos"}\n{"text": \n')
+    write_every_split(tmp_path, ".jsonl", '{"text": "a", "label": "pos"}', '{"text": ')
     with pytest.raises(
         ValueError, match=r"train\.jsonl' could not be read as JSON Lines.*in row 1"
     ):
@@ -193,17 +195,15 @@ def test_two_files_for_one_split_is_an_error_naming_both(tmp_path):
 
 
 def test_unknown_label_in_csv_names_file_and_row(tmp_path):
-    for split in ("train", "validation", "test"):
-        (tmp_path / f"{split}.csv").write_text("text,label\nhello,joy\nmeh,boredom\n")
+    write_every_split(tmp_path, ".csv", "text,label", "hello,joy", "meh,boredom")
     with pytest.raises(ValueError, match=r"train\.csv, row 1: unknown label 'boredom'"):
         load_emotion(tmp_path)
 
 
 def test_numeric_labels_in_jsonl_become_label_names(tmp_path):
-    for split in ("train", "validation", "test"):
-        (tmp_path / f"{split}.jsonl").write_text(
-            '{"text": "404", "label": 1}\n{"text": "ok", "label": 0}\n'
-        )
+    write_every_split(
+        tmp_path, ".jsonl", '{"text": "404", "label": 1}', '{"text": "ok", "label": 0}'
+    )
     ds = load_text_folder(tmp_path)
     assert ds["train"].features["label"].names == ["0", "1"]
     assert ds["train"]["text"] == ["404", "ok"] and ds["train"]["label"] == [1, 0]

@@ -89,9 +89,9 @@ def save_text_folder(dataset: DatasetDict, path: str | os.PathLike) -> Path:
 
 def _stratified_sample(ds: Dataset, n: int, seed: int) -> Dataset:
     """`n` rows whose label shares match the whole split's, kept in their original order."""
-    classes = len(set(ds["label"]))
     if n >= len(ds):
         return ds
+    classes = len(set(ds["label"]))
     if n < classes or len(ds) - n < classes:  # too few rows to give every class its share
         return ds.select(sorted(np.random.default_rng(seed).choice(len(ds), n, replace=False)))
     rows = ds.add_column("row", np.arange(len(ds)))

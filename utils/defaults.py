@@ -19,9 +19,8 @@ CHECKED_TAG = "nbval-check-output"  # nbval compares this cell's output; its out
 SOLUTION_TAG = "solution"  # an exercise's answer: a stub in the student copy
 EXERCISE_TAG = "exercise"  # a stub in the student copy, where a solution was
 INSTALL_TAG = "colab-install"  # installs the course in Colab; left out of the slides
-SOURCE_ROOT = (
-    Path(__file__).resolve().parents[1]
-)  # the checkout (tools that edit the course's files)
+# The checkout this package runs from, for the tools that edit the course's own files.
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def in_ci() -> bool:
