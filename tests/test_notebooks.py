@@ -133,3 +133,44 @@ def test_student_edition_is_valid_and_solution_free(path):
         leaked = [line for line in code if line in new.source]
         assert not leaked, f"{path.name}: solution code in the student edition: {leaked}"
     assert all(not c.outputs and c.execution_count is None for c in code_cells(student))
+
+
+# A number that reads a model result (a percentage, a score such as 0.63, a gap in points) in a
+# lecture's prose must come from the run (a cell writes that sentence) or say where it comes from.
+RESULT_RE = re.compile(
+    r"(?<![\w.])[+-]?\d+(?:\.\d+)?(?:\s?%|\s+(?:accuracy\s+)?points?\b)"  # 70.1%, 5 points
+    r"|(?<![\w.])[+-]\d+(?:\.\d+)?"  # a signed gap: +3.4
+    r"|\b\d+\.\d+[-–]\d+\.\d+\b"  # a range: 30.2-39.7
+    r"|(?<![\w.])0\.\d+\b"  # a score: 0.63
+)
+NOT_RESULTS = {"0%", "95%", "100%"}  # a confidence level or a bound, not a measurement
+SOURCE_LABELS = ("the book", "our full offline run")
+
+
+def unlabelled_results(markdown: str) -> list[str]:
+    """Result-like numbers of `markdown` whose paragraph or list item names no source."""
+    found = []
+    for part in re.split(r"\n\s*\n|\n(?=\s*(?:[-*]|\d+\.) )", markdown):
+        if any(label in part.lower() for label in SOURCE_LABELS):
+            continue
+        found += [m.group().strip() for m in RESULT_RE.finditer(part)]
+    return [number for number in found if number not in NOT_RESULTS]
+
+
+def test_the_result_rule_catches_unlabelled_numbers():
+    assert unlabelled_results("We measured **70.1% accuracy**, macro F1 0.63.") == ["70.1%", "0.63"]
+    assert unlabelled_results("The gap: +3.4 to +7.3 points.") == ["+3.4", "+7.3 points"]
+    assert unlabelled_results("- our full offline run (README): 70.1%\n- the rest: 12%") == ["12%"]
+    assert unlabelled_results("The book reports 63.3%.\n\nA 95% interval, 3 layers, lr 1e-4.") == []
+
+
+@pytest.mark.parametrize("path", **by_name(LECTURES))
+def test_prose_states_no_unlabelled_result(path):
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type == "markdown":
+            numbers = unlabelled_results(cell.source)
+            assert not numbers, (
+                f"{path.name}, cell {index} states {numbers} without a source: write the sentence "
+                "from the run's variables in a cell, or say 'the book' / 'our full offline run "
+                "(README)'"
+            )

@@ -41,8 +41,12 @@ def test_confusion_matrix_rows_sum_to_one_and_names_label_both_axes():
     np.testing.assert_allclose(matrix.sum(axis=1), 1.0)
     assert matrix[0, 1] == pytest.approx(2 / 3)
     assert [t.get_text() for t in ax.get_xticklabels()] == list(NAMES)
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(NAMES)
+    counts = [3, 2, 1, 1, 1, 2]  # each row says how many tweets its shares are of
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{name} ({n})" for name, n in zip(NAMES, counts)
+    ]
     assert ax.get_title() == "logreg"
+    assert len(ax.figure.axes) == 2, "a colour bar beside the matrix"
 
 
 def test_confusion_matrix_shows_two_decimals_and_keeps_absent_classes():
@@ -214,7 +218,7 @@ def test_mean_pooling_crosses_out_only_the_padding_of_a_custom_sequence():
     assert "bonjour" in right and right.count("[PAD]") == 1
     assert right.count("1") == 3 and right.count("0") == 1
     assert any("average of the 3 columns" in t for t in right)
-    crosses = [line for line in fig.axes[0].lines if line.get_color() == "#c44e52"]
+    crosses = [line for line in fig.axes[0].lines if line.get_color() == plots.PALETTE[3]]
     assert len(crosses) == 2  # one cross, two strokes, over the single [PAD] column
     assert all(min(line.get_xdata()) > 6 for line in crosses)  # only in the mean-pooling panel
 
@@ -256,3 +260,9 @@ def test_learning_curve_one_line_per_method_with_seed_band_and_reference_lines()
     assert ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "8", "all\n(600)"]
     assert len(ax.get_legend().get_texts()) == 4
+
+
+def test_series_styles_differ_in_colour_marker_and_dash():
+    styles = [plots.series_style(i) for i in range(6)]
+    for key in ("color", "marker", "linestyle"):
+        assert len({str(style[key]) for style in styles}) == 6, key

@@ -17,6 +17,7 @@ _LAZY = {
     "models": None,
     "plots": None,
     "evaluation": None,
+    "exercises": None,
     "finetune": None,
     "load_emotion": "data",
     "load_text_folder": "data",

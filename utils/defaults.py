@@ -19,6 +19,9 @@ CHECKED_TAG = "nbval-check-output"  # nbval compares this cell's output; its out
 SOLUTION_TAG = "solution"  # an exercise's answer: a stub in the student copy
 EXERCISE_TAG = "exercise"  # a stub in the student copy, where a solution was
 INSTALL_TAG = "colab-install"  # installs the course in Colab; left out of the slides
+INSTRUCTOR_TAG = (
+    "instructor"  # a prompt for the instructor: a speaker note, not in the student copy
+)
 # The checkout this package runs from, for the tools that edit the course's own files.
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,22 +3,41 @@
 python -m utils.editions strip [NOTEBOOK ...]          # clear unchecked outputs in place
 python -m utils.editions student [--check] [--out DIR] [NB ...]  # notebooks/student/: solutions as stubs
 python -m utils.editions badges [--check] [NB ...]     # Colab badge + install cell from pyproject
+
+A solution cell marks what the student writes, as otter-grader does: the lines between
+`# BEGIN SOLUTION` and `# END SOLUTION` become `...`, and `name = value  # SOLUTION` becomes
+`name = ...`; everything else (the names to fill, the `check` call) is the student's skeleton.
+`make student` also writes the worked solutions, without the markers, into utils/solutions.json,
+which `utils.exercises` ships to Colab.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
 import re
 import sys
 from pathlib import Path
 
 import nbformat
 
-from .defaults import CHECKED_TAG, EXERCISE_TAG, INSTALL_TAG, NOTEBOOK_GLOB, SOLUTION_TAG
+from .defaults import (
+    CHECKED_TAG,
+    EXERCISE_TAG,
+    INSTALL_TAG,
+    INSTRUCTOR_TAG,
+    NOTEBOOK_GLOB,
+    SOLUTION_TAG,
+)
 from .defaults import SOURCE_ROOT as ROOT
 
 STUDENT_DIR = ROOT / "notebooks" / "student"  # committed, so that Colab can open it
+SOLUTIONS_JSON = ROOT / "utils" / "solutions.json"  # shipped with the package: ex.qN.solution()
+BEGIN_SOLUTION = re.compile(r"^([ \t]*)# BEGIN SOLUTION[ \t]*$")
+END_SOLUTION = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
+SOLUTION_LINE = re.compile(r"^([ \t]*)([^=#]+?)\s*=(?!=).*?\s*# SOLUTION[ \t]*$")
+CHECK_CALL = re.compile(r"\bex\.q(\d+)\.check\(")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 TASK_PREFIX_RE = re.compile(
@@ -160,12 +179,74 @@ def task_line(solution: str, task: str = "") -> str:
 
 
 def solution_stub(solution: str, task: str = "") -> str:
-    """Stub that replaces a solution: what to produce, then `# your code here`."""
-    return f"# Task: {task_line(solution, task)}\n# your code here"
+    """The student's skeleton of a solution cell: its marked parts replaced by `...`.
+
+    A solution without markers becomes what to produce, then `# your code here`.
+    """
+    if not has_markers(solution):
+        return f"# Task: {task_line(solution, task)}\n# your code here"
+    lines, inside = [], False
+    for line in solution.splitlines():
+        if begin := BEGIN_SOLUTION.match(line):
+            if inside:
+                raise ValueError("'# BEGIN SOLUTION' inside another solution block")
+            lines.append(f"{begin[1]}...  # your code here")
+            inside = True
+        elif END_SOLUTION.match(line):
+            if not inside:
+                raise ValueError("'# END SOLUTION' without '# BEGIN SOLUTION'")
+            inside = False
+        elif inside:
+            continue
+        elif assignment := SOLUTION_LINE.match(line):
+            lines.append(f"{assignment[1]}{assignment[2]} = ...")
+        elif line.rstrip().endswith("# SOLUTION"):
+            raise ValueError(f"'# SOLUTION' marks assignments only: {line.strip()!r}")
+        else:
+            lines.append(line)
+    if inside:
+        raise ValueError("'# BEGIN SOLUTION' without '# END SOLUTION'")
+    return "\n".join(lines)
+
+
+def has_markers(solution: str) -> bool:
+    """Whether a solution cell marks the student's part (otter-grader style markers)."""
+    return any(
+        BEGIN_SOLUTION.match(line) or line.rstrip().endswith("# SOLUTION")
+        for line in solution.splitlines()
+    )
+
+
+def solution_code(solution: str) -> str:
+    """The worked solution as the teacher edition shows it, without the markers."""
+    lines = []
+    for line in solution.splitlines():
+        if BEGIN_SOLUTION.match(line) or END_SOLUTION.match(line):
+            continue
+        lines.append(re.sub(r"\s*# SOLUTION[ \t]*$", "", line))
+    return "\n".join(lines)
+
+
+def lecture_solutions(paths: list[Path]) -> dict[str, str]:
+    """The worked solution of every checked exercise, by 'lecture.number' (from `ex.qN.check(`)."""
+    found = {}
+    for path in paths:
+        lecture = int(path.name[:2])
+        for cell in nbformat.read(path, as_version=4).cells:
+            calls = CHECK_CALL.findall(cell.source) if has_tag(cell, SOLUTION_TAG) else []
+            for number in sorted(set(calls)):
+                found[f"{lecture}.{int(number)}"] = solution_code(cell.source)
+    return dict(sorted(found.items(), key=lambda item: tuple(map(int, item[0].split(".")))))
+
+
+def solutions_text(paths: list[Path]) -> str:
+    """The content of utils/solutions.json for the teacher notebooks `paths`."""
+    return json.dumps(lecture_solutions(paths), indent=1, ensure_ascii=False) + "\n"
 
 
 def student_edition(notebook, file_name: str | None = None, settings: dict | None = None):
-    """Copy of `notebook` with solution cells turned into stubs and every output cleared.
+    """Copy of `notebook` with solution cells turned into stubs, instructor prompts left out and
+    every output cleared.
 
     With `file_name` and `settings`, its Colab badge opens the student copy itself.
     """
@@ -173,6 +254,7 @@ def student_edition(notebook, file_name: str | None = None, settings: dict | Non
     if file_name is not None and settings is not None:
         set_badges(student, f"{STUDENT_DIR.name}/{file_name}", settings)
     student.metadata.pop("widgets", None)
+    student.cells = [cell for cell in student.cells if not has_tag(cell, INSTRUCTOR_TAG)]
     task = ""
     for cell in student.cells:
         cell.metadata.pop("execution", None)
@@ -220,6 +302,10 @@ def stale_students(
     return stale
 
 
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command's options: which job, which notebooks, check only or write."""
     parser = argparse.ArgumentParser(
@@ -254,12 +340,17 @@ def main(argv: list[str]) -> int:
             print(f"stripped {path}")
     elif args.command == "student" and args.check:
         stale = stale_students(paths, args.out, course_settings())
+        if not args.notebooks and _read(SOLUTIONS_JSON) != solutions_text(paths):
+            stale.append(SOLUTIONS_JSON)
         for path in stale:
             print(f"stale {path}: run `make student`")
         return 1 if stale else 0
     elif args.command == "student":
         for path in write_student(paths, args.out, course_settings()):
             print(f"wrote {path}")
+        if not args.notebooks:  # the shipped solutions come from every lecture at once
+            SOLUTIONS_JSON.write_text(solutions_text(paths), encoding="utf-8")
+            print(f"wrote {SOLUTIONS_JSON}")
     else:
         stale = badge_files(paths, course_settings(), check=args.check)
         for path in stale:

@@ -13,8 +13,23 @@ from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Arc, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-# Colour maps for the UMAP panels, one per class, in the order of the label names.
-CLASS_CMAPS = ("Blues", "Oranges", "RdPu", "Reds", "Purples", "Greens", "Greys", "YlOrBr")
+# The course palette, for every figure: the colours of Okabe and Ito, which colour-blind readers
+# can tell apart, in the order of the emotions (sadness blue, joy orange, love purple, anger red,
+# fear green, surprise sky blue). Lines differ by marker and dash pattern as well as by colour.
+PALETTE = ("#0072B2", "#E69F00", "#CC79A7", "#D55E00", "#009E73", "#56B4E9", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1)), (0, (5, 5)))
+# Colour maps for the UMAP panels, one per class, near the palette's hue of that class.
+CLASS_CMAPS = ("Blues", "Oranges", "RdPu", "Reds", "Greens", "PuBu", "Greys", "YlOrBr")
+
+
+def series_style(index: int) -> dict[str, object]:
+    """Colour, marker and line style of the `index`-th line or class of a figure."""
+    return {
+        "color": PALETTE[index % len(PALETTE)],
+        "marker": MARKERS[index % len(MARKERS)],
+        "linestyle": LINE_STYLES[index % len(LINE_STYLES)],
+    }
 
 
 def plot_confusion_matrix(
@@ -28,7 +43,7 @@ def plot_confusion_matrix(
     from sklearn.metrics import ConfusionMatrixDisplay
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 5.5))
+        _, ax = plt.subplots(figsize=(6.5, 5.5))
     ConfusionMatrixDisplay.from_predictions(
         y_true,
         y_pred,
@@ -39,18 +54,26 @@ def plot_confusion_matrix(
         colorbar=False,
         ax=ax,
     )
-    return style_confusion_matrix(ax, title)
+    counts = np.bincount(np.asarray(y_true), minlength=len(label_names))
+    return style_confusion_matrix(ax, title, row_counts=counts)
 
 
-def style_confusion_matrix(ax: Axes, title: str | None = None) -> Axes:
-    """The course's look for a row-normalized `ConfusionMatrixDisplay`: one colour scale, named axes."""
+def style_confusion_matrix(
+    ax: Axes, title: str | None = None, row_counts: Sequence[int] | None = None
+) -> Axes:
+    """The course's look for a row-normalized `ConfusionMatrixDisplay`: one colour scale with its
+    colour bar, named axes, and each row's number of tweets when `row_counts` is given."""
     image = ax.images[0]
     image.set_cmap("Blues")
     image.set_clim(0, 1)  # the same colour scale for every matrix, so two can be compared
     for text, value in zip(ax.texts, np.asarray(image.get_array()).ravel()):
         text.set_color("white" if value > 0.5 else "black")  # readable on dark and light cells
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row's tweets")
+    if row_counts is not None:  # a share of 81 tweets is not a share of 700
+        names = [label.get_text() for label in ax.get_yticklabels()]
+        ax.set_yticks(ax.get_yticks(), [f"{n} ({c:,})" for n, c in zip(names, row_counts)])
     ax.set_xlabel("predicted emotion")
-    ax.set_ylabel("true emotion")
+    ax.set_ylabel("true emotion (tweets)" if row_counts is not None else "true emotion")
     plt.setp(ax.get_xticklabels(), rotation=45, ha="right", rotation_mode="anchor")
     ax.set_title(title or "Confusion matrix (each row sums to 1)")
     return ax
@@ -72,9 +95,9 @@ def plot_learning_curve(
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.8))
     frame = points.assign(per_class=points["tweets"] / num_classes)
-    for method, rows in frame.groupby("method", sort=False):
+    for index, (method, rows) in enumerate(frame.groupby("method", sort=False)):
         spread = rows.groupby("per_class")[metric].agg(["mean", "min", "max"])
-        (line,) = ax.plot(spread.index, spread["mean"], marker="o", label=method)
+        (line,) = ax.plot(spread.index, spread["mean"], label=method, **series_style(index))
         ax.fill_between(
             spread.index, spread["min"], spread["max"], color=line.get_color(), alpha=0.2
         )
@@ -151,10 +174,19 @@ def plot_umap_scatter(
     """All classes in one 2-D scatter plot, one colour per class, with a legend."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    colours = plt.get_cmap("tab10").colors
     for i, name in enumerate(label_names):
         points = frame[frame[label] == i]
-        ax.scatter(points[x], points[y], s=3, alpha=0.5, color=colours[i % 10], label=name)
+        style = series_style(i)
+        ax.scatter(
+            points[x],
+            points[y],
+            s=6,
+            alpha=0.5,
+            color=style["color"],
+            marker=style["marker"],
+            label=name,
+            linewidths=0,
+        )
     x0, x1, y0, y1 = _extent(frame[x], frame[y])
     ax.set_xlim(x0, x1)  # a few far outliers would otherwise shrink the bulk into a corner
     ax.set_ylim(y0, y1)
@@ -180,8 +212,8 @@ def _extent(xs: pd.Series, ys: pd.Series) -> tuple[float, float, float, float]:
 
 # Diagrams drawn by the course itself (no images from elsewhere), on one axes in inch units.
 
-_BLUE, _ORANGE, _GREEN, _GREY, _RED = "#4c72b0", "#dd8452", "#55a868", "#8c8c8c", "#c44e52"
-_LIGHT = {_BLUE: "#dbe4f3", _ORANGE: "#f8e0cf", _GREEN: "#d8ecdd", _GREY: "#e8e8e8"}
+_BLUE, _ORANGE, _GREEN, _GREY, _RED = PALETTE[0], PALETTE[1], PALETTE[4], "#8c8c8c", PALETTE[3]
+_LIGHT = {_BLUE: "#d6e6f2", _ORANGE: "#fbecc8", _GREEN: "#cdebe2", _GREY: "#e8e8e8"}
 _EMOTIONS = ("sadness", "joy", "love", "anger", "fear", "surprise")
 _EXAMPLE_PROBS = (0.04, 0.78, 0.09, 0.03, 0.02, 0.04)  # made up, for the picture only
 _EXAMPLE_TOKENS = ("[CLS]", "i", "feel", "so", "happy", "today", "[SEP]")

@@ -1,0 +1,145 @@
+"""The exercise checkers: right answers pass, planted mistakes are caught with their reason,
+untouched stubs say "not attempted", and nothing a student writes makes `check` raise."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from utils import editions, exercises
+
+
+def said(capsys, exercise, *answer) -> str:
+    """The one line `exercise.check(*answer)` prints."""
+    exercise.check(*answer)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, f"check printed more than one line: {out!r}"
+    return out.strip()
+
+
+def assert_correct(capsys, exercise, *answer) -> str:
+    line = said(capsys, exercise, *answer)
+    assert f"{exercise.name} ({exercise.title}) correct:" in line, line
+    return line
+
+
+def assert_incorrect(capsys, exercise, *answer, because: str) -> str:
+    line = said(capsys, exercise, *answer)
+    assert f"{exercise.name} ({exercise.title}) incorrect:" in line, line
+    assert because in line, line
+    return line
+
+
+def assert_not_attempted(capsys, exercise, *answer) -> str:
+    line = said(capsys, exercise, *answer)
+    assert f"{exercise.name} ({exercise.title}) not attempted:" in line, line
+    return line
+
+
+# The framework ------------------------------------------------------------------------------
+
+
+def test_every_lecture_1_to_7_has_its_exercises():
+    for number in range(1, 8):
+        found = vars(exercises.lecture(number))
+        assert 2 <= len(found) <= 4, (number, sorted(found))
+        assert sorted(found) == [f"q{n}" for n in range(1, len(found) + 1)]
+    with pytest.raises(ValueError, match="no exercises"):
+        exercises.lecture(0)
+
+
+def test_an_answer_that_raises_is_reported_not_raised(capsys):
+    ex = exercises.lecture(1).q2
+    df = pd.DataFrame({"text": ["a", "a"], "label_name": ["joy", "love"]})
+    line = assert_incorrect(capsys, ex, 1, 1, 0, df, None, because="raised TypeError")
+    assert "Traceback" not in line
+
+
+def test_hint_and_solution_print_something(capsys):
+    ex = exercises.lecture(1).q1
+    ex.hint()
+    assert capsys.readouterr().out.startswith("Hint for Exercise 1.1")
+    ex.solution()
+    shown = capsys.readouterr().out
+    assert "Solution to Exercise 1.1" in shown and "# BEGIN SOLUTION" not in shown
+    assert "ex.q1.check(" in shown
+
+
+def test_every_checked_exercise_ships_its_solution():
+    shipped = exercises.solutions()
+    assert shipped == json.loads(editions.solutions_text(editions.course_notebooks()))
+    registered = {f"{lec}.{n}" for lec in range(1, 8) for n in _numbers(lec)}
+    assert set(shipped) == registered, "every exercise needs a solution cell calling ex.qN.check"
+
+
+def _numbers(lecture: int) -> list[int]:
+    return [int(name[1:]) for name in vars(exercises.lecture(lecture))]
+
+
+# Lecture 1 ----------------------------------------------------------------------------------
+
+
+def tweets() -> pd.DataFrame:
+    """A tiny training frame: two emotions, a repeated text with two labels."""
+    rows = [
+        ("i feel happy and glad today", "joy"),
+        ("so happy with my glad friends", "joy"),
+        ("happy days are here", "joy"),
+        ("i feel sad and alone", "sadness"),
+        ("sad rainy day alone", "sadness"),
+        ("i feel sad and alone", "joy"),
+    ]
+    return pd.DataFrame(rows, columns=["text", "label_name"])
+
+
+def test_duplicates(capsys):
+    ex = exercises.lecture(1).q2
+    df = tweets()
+    validation = {"text": ["sad rainy day alone", "brand new"]}
+    assert_correct(capsys, ex, 1, 1, 1, df, validation)
+    assert_incorrect(capsys, ex, 2, 1, 1, df, validation, because="`n_repeated`")
+    assert_incorrect(capsys, ex, 1, 1, 0, df, validation, because="should be 1")
+    assert_not_attempted(capsys, ex, ..., ..., ..., df, validation)
+
+
+def test_frequent_and_distinctive_words(capsys):
+    ex = exercises.lecture(1).q1
+    words = [f"w{i}" for i in range(8)]
+    rows = [(" ".join(words[: 8 - k]), "joy") for k in range(8)]  # w0 in 8 tweets, w7 in 1
+    rows += [(" ".join(words[k:]), "sadness") for k in range(8)]  # w7 in 8 tweets, w0 in 1
+    df = pd.DataFrame(rows * 40, columns=["text", "label_name"])
+    stop = {"w3"}
+    frequent = {
+        "joy": ["w0", "w1", "w2", "w4", "w5", "w6"],
+        "sadness": ["w7", "w6", "w5", "w4", "w2", "w1"],
+    }
+    distinctive = {"joy": words[:6], "sadness": words[::-1][:6]}
+    assert_correct(capsys, ex, frequent, distinctive, df, stop)
+    wrong = {**frequent, "joy": ["w0", "w1", "w2", "w3", "w4", "w5"]}
+    assert_incorrect(capsys, ex, wrong, distinctive, df, stop, because="one of the stop words")
+    wrong = {**frequent, "joy": ["w0", "w1", "w2", "w4", "w5", "w7"]}
+    assert_incorrect(capsys, ex, wrong, distinctive, df, stop, because="'w6' is missing")
+    assert_not_attempted(capsys, ex, {}, {}, df, stop)
+
+
+def test_own_data_set(capsys):
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    ex = exercises.lecture(1).q3
+    reviews = {"train": [("good, fun", "pos"), ("bad", "neg")], "validation": [("ok", "pos")]}
+    features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+
+    def dataset(rows):
+        return Dataset.from_dict(
+            {"text": [t for t, _ in rows], "label": [["neg", "pos"].index(lab) for _, lab in rows]},
+            features=features,
+        )
+
+    movies = DatasetDict({split: dataset(rows) for split, rows in reviews.items()})
+    assert_correct(capsys, ex, movies, reviews)
+    cut = {**reviews, "train": [("good", "pos"), ("bad", "neg")]}
+    wrong = DatasetDict({split: dataset(rows) for split, rows in cut.items()})
+    assert_incorrect(capsys, ex, wrong, reviews, because="expected the review ('good, fun', 'pos')")
+    assert_not_attempted(capsys, ex, ..., reviews)

@@ -1,0 +1,310 @@
+"""Exercises that answer back: `check`, `hint` and `solution` for every exercise of lectures 1-7.
+
+In a lecture notebook::
+
+    ex = utils.exercises.lecture(2)
+    ex.q4.check(wordpiece, tokenizer)  # one line: correct, incorrect (and why), or not attempted
+    ex.q4.hint()                       # one nudge
+    ex.q4.solution()                   # the worked solution of the teacher edition
+
+A checker recomputes what the answer should be from the same inputs the student used (or tests
+properties that must hold), so it is right in both profiles and on any subset. It never raises into
+the notebook: a wrong answer, or one that fails while being checked, prints an "incorrect" line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from types import SimpleNamespace
+
+import numpy as np
+
+SOLUTIONS_FILE = "solutions.json"  # written by `make student` from the teacher notebooks
+
+
+class Incorrect(Exception):
+    """The answer is wrong; the message says what is wrong, with an example where one helps."""
+
+
+class NotAttempted(Exception):
+    """The stub's placeholder (`...`) is still there."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: its checker, a hint, and the worked solution shipped with the package."""
+
+    lecture: int
+    number: int
+    title: str
+    checker: Callable[..., str]
+    nudge: str
+
+    @property
+    def name(self) -> str:
+        """'Exercise 2.4', as the lines it prints say."""
+        return f"Exercise {self.lecture}.{self.number}"
+
+    def check(self, *answer, **named) -> None:
+        """Print one line: correct, incorrect (and why), or not attempted."""
+        try:
+            detail = self.checker(*answer, **named)
+            status, text = "correct", detail or "well done."
+        except NotAttempted as stop:
+            status, text = "not attempted", str(stop)
+        except Incorrect as wrong:
+            status, text = "incorrect", str(wrong)
+        except Exception as error:  # a half-written answer may fail anywhere: report, never raise
+            message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            status = "incorrect"
+            text = f"checking your answer raised {type(error).__name__}: {message}".rstrip(": ")
+        symbol = {"correct": "✔", "incorrect": "✘", "not attempted": "…"}[status]
+        print(f"{symbol} {self.name} ({self.title}) {status}: {text}")
+
+    def hint(self) -> None:
+        """Print one nudge towards the answer."""
+        print(f"Hint for {self.name} ({self.title}): {self.nudge}")
+
+    def solution(self) -> None:
+        """Show the worked solution of the teacher edition."""
+        code = solutions().get(f"{self.lecture}.{self.number}")
+        if code is None:
+            print(f"No solution for {self.name} ships with this copy of the course.")
+            return
+        title = f"Solution to {self.name} ({self.title})"
+        try:
+            from IPython import get_ipython
+            from IPython.display import Markdown, display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:  # a notebook: show it as code
+            display(Markdown(f"**{title}**\n\n```python\n{code}\n```"))
+        else:
+            print(f"{title}:\n{code}")
+
+
+_EXERCISES: dict[tuple[int, int], Exercise] = {}
+
+
+def exercise(lecture: int, number: int, title: str, hint: str):
+    """Register the decorated function as the checker of exercise `lecture`.`number`."""
+
+    def register(checker: Callable[..., str]) -> Callable[..., str]:
+        _EXERCISES[lecture, number] = Exercise(lecture, number, title, checker, hint)
+        return checker
+
+    return register
+
+
+def lecture(number: int) -> SimpleNamespace:
+    """The exercises of one lecture as `q1`, `q2`, ...: `ex = lecture(2)`, then `ex.q4.check(...)`."""
+    found = {f"q{n}": ex for (lec, n), ex in sorted(_EXERCISES.items()) if lec == number}
+    if not found:
+        raise ValueError(f"Lecture {number} has no exercises; lectures 1-7 have.")
+    return SimpleNamespace(**found)
+
+
+def solutions() -> dict[str, str]:
+    """The worked solutions by 'lecture.number', as `make student` wrote them into the package."""
+    try:
+        text = resources.files(__package__).joinpath(SOLUTIONS_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return json.loads(text)
+
+
+# What every checker uses --------------------------------------------------------------------
+
+
+def attempted(name: str, value: object) -> None:
+    """Stop with "not attempted" while `value` is still the stub's placeholder `...` (or None)."""
+    if value is Ellipsis or value is None:
+        raise NotAttempted(f"`{name}` is still `...`. Fill it in, then run the cell again.")
+
+
+def attempted_function(name: str, function: object, *example) -> object:
+    """Call `function(*example)`; "not attempted" while its body is still `...` (it returns None)."""
+    attempted(name, function)
+    if not callable(function):
+        raise Incorrect(f"`{name}` should be a function, not a {type(function).__name__}.")
+    result = function(*example)
+    if result is None or result is Ellipsis:
+        raise NotAttempted(
+            f"`{name}` returns nothing yet. Write its body, then run the cell again."
+        )
+    return result
+
+
+def same_number(name: str, value: object, expected: float, tolerance: float = 1e-6) -> None:
+    """`value` is a number within `tolerance` of `expected`, or Incorrect saying both."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise Incorrect(f"`{name}` should be a number, not a {type(value).__name__}.")
+    if not np.isfinite(value) or abs(float(value) - float(expected)) > tolerance:
+        raise Incorrect(f"`{name}` is {_show(value)}, but it should be {_show(expected)}.")
+
+
+def share(name: str, value: object) -> float:
+    """`value` as a share between 0 and 1, or Incorrect (a percentage such as 12.5 is a common slip)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise Incorrect(
+            f"`{name}` should be a number between 0 and 1, not a {type(value).__name__}."
+        )
+    if not 0 <= float(value) <= 1:
+        raise Incorrect(
+            f"`{name}` is {_show(value)}: a share lies between 0 and 1 (not a percent)."
+        )
+    return float(value)
+
+
+def _show(value: object) -> str:
+    """A number as the lines print it: up to four significant digits."""
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    return repr(value)
+
+
+def _list(value: object) -> list:
+    """A list from a list, tuple, array, Series or Column."""
+    return list(value.tolist() if hasattr(value, "tolist") else value)
+
+
+# Lecture 1 ----------------------------------------------------------------------------------
+
+
+def _tweet_counts(texts) -> Counter:
+    """In how many of `texts` each word appears (a word counts once per tweet)."""
+    return Counter(word for text in texts for word in set(str(text).split()))
+
+
+def _ranked(name: str, given: object, score: dict, outside: str, scored: str) -> None:
+    """`given` lists the six best-scoring words of `score`, in any order among equal scores."""
+    words = [given] if isinstance(given, str) else _list(given)
+    if len(words) != 6 or len(set(words)) != 6:
+        raise Incorrect(f"{name} should list 6 different words, not {words!r}.")
+    if unknown := [word for word in words if word not in score]:
+        raise Incorrect(f"{name} holds {unknown[0]!r}, {outside}.")
+    ranking = sorted(score, key=score.get, reverse=True)
+    if sorted(map(score.get, words)) != sorted(map(score.get, ranking[:6])):
+        weakest = min(words, key=score.get)
+        better = next(word for word in ranking if word not in words)
+        raise Incorrect(
+            f"{name} holds {weakest!r} ({_show(score[weakest])} {scored}), but {better!r} is "
+            f"missing ({_show(score[better])})."
+        )
+
+
+@exercise(
+    1,
+    1,
+    "frequent and distinctive words",
+    hint="collections.Counter(word for text in texts for word in set(text.split())) counts each "
+    "word once per tweet; most_common() sorts it. For the share, divide a word's count among the "
+    "emotion's tweets by its count among all tweets (tweets_with).",
+)
+def _frequent_and_distinctive(frequent, distinctive, df, stop_words) -> str:
+    if not frequent:
+        raise NotAttempted("`frequent` is still empty. Fill it in, then run the cell again.")
+    tweets_with = _tweet_counts(df["text"])
+    enough = len(df) / 500
+    for emotion in sorted(set(df["label_name"])):
+        texts = df.loc[df["label_name"] == emotion, "text"]
+        in_class = _tweet_counts(texts)
+        if emotion not in frequent:
+            raise Incorrect(f"`frequent` has no entry for {emotion!r}: one list per emotion.")
+        stopped = [w for w in _list(frequent[emotion]) if w in stop_words]
+        if stopped:
+            raise Incorrect(f"frequent[{emotion!r}] holds {stopped[0]!r}, one of the stop words.")
+        kept = {w: n for w, n in in_class.items() if w not in stop_words}
+        _ranked(
+            f"frequent[{emotion!r}]", frequent[emotion], kept, f"in no {emotion} tweet", "tweets"
+        )
+    if not distinctive:
+        raise NotAttempted("`frequent` is right; `distinctive` is still empty.")
+    for emotion in sorted(set(df["label_name"])):
+        in_class = _tweet_counts(df.loc[df["label_name"] == emotion, "text"])
+        shares = {w: n / tweets_with[w] for w, n in in_class.items() if tweets_with[w] >= enough}
+        if emotion not in distinctive:
+            raise Incorrect(f"`distinctive` has no entry for {emotion!r}: one list per emotion.")
+        _ranked(
+            f"distinctive[{emotion!r}]",
+            distinctive[emotion],
+            shares,
+            f"which is in no {emotion} tweet or in fewer than 1 tweet in 500",
+            f"of its tweets are {emotion}",
+        )
+    return "both lists match for every emotion."
+
+
+@exercise(
+    1,
+    2,
+    "duplicates",
+    hint="df['text'].value_counts() counts each text; for the labels, group the repeated rows by "
+    "text and count the distinct label names with nunique(); Series.isin(...) tests membership.",
+)
+def _duplicates(n_repeated, n_conflicting, n_in_validation, df, validation) -> str:
+    for name, value in [
+        ("n_repeated", n_repeated),
+        ("n_conflicting", n_conflicting),
+        ("n_in_validation", n_in_validation),
+    ]:
+        attempted(name, value)
+    counts = df["text"].value_counts()
+    repeated = counts[counts > 1].index
+    labels = df[df["text"].isin(repeated)].groupby("text")["label_name"].nunique()
+    train_texts = set(df["text"])
+    expected = {
+        "n_repeated": (n_repeated, len(repeated), "texts that appear more than once in train"),
+        "n_conflicting": (n_conflicting, int((labels > 1).sum()), "of those, with two labels"),
+        "n_in_validation": (
+            n_in_validation,
+            sum(text in train_texts for text in validation["text"]),
+            "validation tweets whose text is also in train",
+        ),
+    }
+    for name, (got, want, meaning) in expected.items():
+        if got != want:
+            raise Incorrect(
+                f"`{name}` ({meaning}) is {_show(got)}, but it should be {_show(want)}."
+            )
+    return (
+        f"{n_repeated} texts repeat, {n_conflicting} of them with more than one label; "
+        f"{n_in_validation} validation tweets are also in train."
+    )
+
+
+@exercise(
+    1,
+    3,
+    "your own data set",
+    hint="pd.DataFrame(rows, columns=['text', 'label']).to_csv(folder / f'{split}.csv', index=False) "
+    "writes one split; pandas quotes the commas inside a text for you. Then "
+    "utils.load_text_folder(folder).",
+)
+def _own_data_set(movies, reviews) -> str:
+    attempted("movies", movies)
+    splits = list(getattr(movies, "keys", lambda: [])())
+    if sorted(splits) != sorted(reviews):
+        raise Incorrect(
+            f"`movies` should be a DatasetDict with splits {sorted(reviews)}, not {splits}."
+        )
+    names = movies["train"].features["label"].names
+    if names != sorted({label for rows in reviews.values() for _, label in rows}):
+        raise Incorrect(f"the label names are {names}; load_text_folder sorts the names it finds.")
+    for split, rows in reviews.items():
+        got = [
+            (text, names[label])
+            for text, label in zip(movies[split]["text"], movies[split]["label"])
+        ]
+        if got != [tuple(row) for row in rows]:
+            wrong = next(
+                (g, tuple(r)) for g, r in zip(got + [None] * len(rows), rows) if g != tuple(r)
+            )
+            raise Incorrect(f"{split}: expected the review {wrong[1]!r}, found {wrong[0]!r}.")
+    return f"{len(splits)} splits, labels {names}, every review and label in place."
