@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -262,3 +263,78 @@ def test_a_stale_student_copy_is_reported(tmp_path):
     edited.cells[-1].source += "\nprint('changed')"
     nbformat.write(edited, path)
     assert editions.stale_students([path], out) == [out / path.name]
+
+
+MARKED = '''\
+texts = load()
+# BEGIN SOLUTION
+counts = count(texts)
+# END SOLUTION
+best = counts.most_common(1)  # SOLUTION
+
+
+def split(word):
+    """Pieces of one word."""
+    # BEGIN SOLUTION
+    return [word]
+    # END SOLUTION
+
+
+ex.q2.check(best, split)'''
+
+
+def test_a_marked_solution_becomes_the_students_skeleton():
+    stub = editions.solution_stub(MARKED)
+    assert stub.splitlines() == [
+        "texts = load()",
+        "...  # your code here",
+        "best = ...",
+        "",
+        "",
+        "def split(word):",
+        '    """Pieces of one word."""',
+        "    ...  # your code here",
+        "",
+        "",
+        "ex.q2.check(best, split)",
+    ]
+    compile(stub, "stub", "exec")  # the skeleton runs
+    assert editions.hidden_lines(MARKED) == [
+        "counts = count(texts)",
+        "best = counts.most_common(1)  # SOLUTION",
+        "    return [word]",
+    ]
+    shown = editions.solution_code(MARKED)
+    assert "# BEGIN" not in shown and "# SOLUTION" not in shown and "return [word]" in shown
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "# BEGIN SOLUTION\nx = 1",
+        "x = 1\n# END SOLUTION",
+        "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION",
+        "print(x)  # SOLUTION",
+    ],
+)
+def test_broken_markers_are_refused(broken):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        editions.solution_stub(broken)
+
+
+def test_solutions_are_collected_by_the_exercise_they_check(tmp_path):
+    notebook = teacher_notebook()
+    notebook.cells[8].source = MARKED
+    path = tmp_path / "07_tiny.ipynb"
+    nbformat.write(notebook, path)
+    assert editions.lecture_solutions([path]) == {"7.2": editions.solution_code(MARKED)}
+    assert json.loads(editions.solutions_text([path])) == {"7.2": editions.solution_code(MARKED)}
+
+
+def test_instructor_prompts_stay_out_of_the_student_edition():
+    notebook = teacher_notebook()
+    prompt = cell("markdown", "Ask the room which emotion is hardest.", "notes", ("instructor",))
+    notebook.cells.insert(4, prompt)
+    student = editions.student_edition(notebook)
+    assert len(student.cells) == len(notebook.cells) - 1
+    assert not any("Ask the room" in c.source for c in student.cells)

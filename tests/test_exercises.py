@@ -143,3 +143,163 @@ def test_own_data_set(capsys):
     wrong = DatasetDict({split: dataset(rows) for split, rows in cut.items()})
     assert_incorrect(capsys, ex, wrong, reviews, because="expected the review ('good, fun', 'pos')")
     assert_not_attempted(capsys, ex, ..., reviews)
+
+
+# Lecture 2 ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The uncased BERT WordPiece tokenizer of the offline model (both course models use it)."""
+    from utils.config import offline_model_path
+    from utils.models import load_tokenizer
+
+    return load_tokenizer(str(offline_model_path()))
+
+
+def test_unknown_words(capsys, tokenizer):
+    ex = exercises.lecture(2).q1
+    texts = ["i feel 🙂 today", "i feel fine", "🙂🙂"]
+    assert_correct(capsys, ex, 2, tokenizer, texts)
+    assert_incorrect(capsys, ex, 3, tokenizer, texts, because="should be 2")
+    assert_not_attempted(capsys, ex, ..., tokenizer, texts)
+
+
+def test_shorter_limit(capsys):
+    import numpy as np
+
+    ex = exercises.lecture(2).q2
+    lengths = np.array([10, 40, 32, 50])  # two cut, 8 + 18 of 132 tokens lost
+    assert_correct(capsys, ex, 0.5, 26 / 132, lengths, 32)
+    assert_incorrect(capsys, ex, 50.0, 26 / 132, lengths, 32, because="not a percent")
+    assert_incorrect(capsys, ex, 0.5, 26 / 100, lengths, 32, because="`share_lost`")
+    assert_not_attempted(capsys, ex, 0.5, ..., lengths, 32)
+
+
+def test_collator(capsys, tokenizer):
+    from transformers import DataCollatorWithPadding
+
+    ex = exercises.lecture(2).q3
+    texts = ["i feel great", "i am so very tired of waiting", "why"]
+    batch = DataCollatorWithPadding(tokenizer)([tokenizer(t) for t in texts])
+    assert_correct(capsys, ex, batch, tokenizer, texts, 87)
+    padded = tokenizer(texts, padding="max_length", max_length=20, return_tensors="pt")
+    assert_incorrect(capsys, ex, padded, tokenizer, texts, 87, because="padded to the longest")
+    assert_not_attempted(capsys, ex, ..., tokenizer, texts, 87)
+
+
+def test_wordpiece(capsys, tokenizer):
+    ex = exercises.lecture(2).q4
+    texts = ["i feel grumpy and sleepless", "so flabbergasted"]
+
+    def right(word):
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            prefix = "##" if start else ""
+            while end > start and prefix + word[start:end] not in tokenizer.vocab:
+                end -= 1
+            if end == start:
+                return ["[UNK]"]
+            pieces.append(prefix + word[start:end])
+            start = end
+        return pieces
+
+    def hangs_on_unknown(word):  # the classic mistake: no exit when no piece fits
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            prefix = "##" if start else ""
+            while end > start and prefix + word[start:end] not in tokenizer.vocab:
+                end -= 1
+            if end > start:
+                pieces.append(prefix + word[start:end])
+            start = end
+        return pieces
+
+    def stub(word): ...
+
+    assert_correct(capsys, ex, right, tokenizer, texts)
+    assert_incorrect(
+        capsys, ex, hangs_on_unknown, tokenizer, texts, because="('🙂') still runs after"
+    )
+    assert_incorrect(
+        capsys, ex, lambda word: [word], tokenizer, texts, because="the tokenizer gives ['gr'"
+    )
+    assert_not_attempted(capsys, ex, stub, tokenizer, texts)
+
+
+def test_a_loop_that_never_ends_is_stopped(capsys, tokenizer):
+    def forever(word):
+        while True:
+            pass
+
+    ex = exercises.lecture(2).q4
+    assert_incorrect(capsys, ex, forever, tokenizer, ["grumpy"], because="still runs after")
+
+
+# Lecture 3 ----------------------------------------------------------------------------------
+
+
+def test_mean_vectors(capsys, tokenizer):
+    import torch
+    from transformers import BertConfig, BertModel
+
+    ex = exercises.lecture(3).q1
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+    )
+    model = BertModel(config).eval()
+    encoded = tokenizer(["i feel fine", "i feel a little lost tonight", "why"], padding=True)
+    rows = {name: torch.tensor(values) for name, values in encoded.items()}
+
+    class Rows:  # what sample_encoded[:k] returns: a dict of tensors
+        def __getitem__(self, index):
+            return rows
+
+        def __len__(self):
+            return 3
+
+    def run(batch, pooled):
+        with torch.inference_mode():
+            states = model(**batch).last_hidden_state
+        return {"mean_vector": pooled(states, batch["attention_mask"]).numpy()}
+
+    def right(batch):
+        return run(batch, lambda s, m: (s * m.unsqueeze(-1)).sum(1) / m.sum(1, keepdim=True))
+
+    def plain_mean(batch):
+        return run(batch, lambda s, m: s.mean(dim=1))
+
+    def stub(batch): ...
+
+    assert_correct(capsys, ex, right, Rows(), model)
+    assert_incorrect(capsys, ex, plain_mean, Rows(), model, because="left out of the mean?")
+    assert_not_attempted(capsys, ex, stub, Rows(), model)
+
+
+def test_nearest(capsys):
+    import numpy as np
+
+    ex = exercises.lecture(3).q2
+    train = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    valid = np.array([[5.0, 0.1], [0.2, 3.0], [2.0, 2.1]])
+    assert_correct(capsys, ex, np.array([0, 1, 2]), train, valid)
+    # the largest dot product is not the largest cosine: [2, 2.1] . [1, 1] wins either way, but
+    # [5, 0.1] . [1, 1] = 5.1 beats [5, 0.1] . [1, 0] = 5
+    assert_incorrect(capsys, ex, [2, 1, 2], train, valid, because="row 0 is more similar")
+    assert_not_attempted(capsys, ex, ..., train, valid)
+
+
+def test_truncation(capsys, tokenizer):
+    ex = exercises.lecture(3).q3
+    texts = ["i feel fine", " ".join(["word"] * 20), " ".join(["so"] * 30)]
+    assert_correct(capsys, ex, 2, 2, texts, tokenizer)
+    assert_incorrect(capsys, ex, 2, 3, texts, tokenizer, because="`too_long`")
+    assert_incorrect(capsys, ex, 3, 2, texts, tokenizer, because="exactly the 2 tweets it cuts")
+    assert_not_attempted(capsys, ex, ..., ..., texts, tokenizer)

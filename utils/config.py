@@ -41,6 +41,11 @@ class Config:
     build_root: Path  # everything the course writes: COURSE_CACHE_DIR, else build/ in the course
 
     @property
+    def model_short_label(self) -> str:
+        """The model's name without where it came from, for titles ("all-MiniLM-L6-v2")."""
+        return self.model_label.split(" (")[0]
+
+    @property
     def data_source(self) -> str:
         """Where the tweets come from, in words."""
         return f"Hub dataset {HUB_DATASET}" if self.data_dir is None else str(self.data_dir)

@@ -209,10 +209,23 @@ def solution_stub(solution: str, task: str = "") -> str:
     return "\n".join(lines)
 
 
+def hidden_lines(solution: str) -> list[str]:
+    """The lines of a solution that its stub hides: marked blocks and marked assignments."""
+    hidden, inside = [], False
+    for line in solution.splitlines():
+        if BEGIN_SOLUTION.match(line) or END_SOLUTION.match(line):
+            inside = bool(BEGIN_SOLUTION.match(line))
+        elif inside or line.rstrip().endswith("# SOLUTION"):
+            hidden.append(line)
+    return hidden if has_markers(solution) else solution.splitlines()
+
+
 def has_markers(solution: str) -> bool:
     """Whether a solution cell marks the student's part (otter-grader style markers)."""
     return any(
-        BEGIN_SOLUTION.match(line) or line.rstrip().endswith("# SOLUTION")
+        BEGIN_SOLUTION.match(line)
+        or END_SOLUTION.match(line)
+        or line.rstrip().endswith("# SOLUTION")
         for line in solution.splitlines()
     )
 

@@ -127,16 +127,49 @@ def attempted(name: str, value: object) -> None:
 
 
 def attempted_function(name: str, function: object, *example) -> object:
-    """Call `function(*example)`; "not attempted" while its body is still `...` (it returns None)."""
+    """Call `function(*example)`; "not attempted" while its body is still `...` (it returns None).
+
+    A call that runs longer than a few seconds stops with "incorrect" (a loop that never ends).
+    """
     attempted(name, function)
     if not callable(function):
         raise Incorrect(f"`{name}` should be a function, not a {type(function).__name__}.")
-    result = function(*example)
+    result = call_within(function, *example)
     if result is None or result is Ellipsis:
         raise NotAttempted(
             f"`{name}` returns nothing yet. Write its body, then run the cell again."
         )
     return result
+
+
+def call_within(function: Callable, *args, seconds: float = 10.0) -> object:
+    """`function(*args)`, stopped with Incorrect after `seconds` (a loop that never ends).
+
+    The alarm needs the main thread of a Unix process, as in a Jupyter kernel; elsewhere the call
+    runs without a limit.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        return function(*args)
+
+    def stop(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args)
+    except TimeoutError:
+        shown = ", ".join(repr(a) if isinstance(a, str) else type(a).__name__ for a in args)
+        name = getattr(function, "__name__", "your function")
+        raise Incorrect(
+            f"{name}({shown}) still runs after {seconds:g} s: does every loop in it end?"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def same_number(name: str, value: object, expected: float, tolerance: float = 1e-6) -> None:
@@ -308,3 +341,185 @@ def _own_data_set(movies, reviews) -> str:
             )
             raise Incorrect(f"{split}: expected the review {wrong[1]!r}, found {wrong[0]!r}.")
     return f"{len(splits)} splits, labels {names}, every review and label in place."
+
+
+# Lecture 2 ----------------------------------------------------------------------------------
+
+
+@exercise(
+    2,
+    1,
+    "words the tokenizer has never seen",
+    hint="tokenizer(texts)['input_ids'] gives the ids of every tweet; a tweet counts when "
+    "tokenizer.unk_token_id is among its ids.",
+)
+def _unknown_words(n_with_unknown, tokenizer, texts) -> str:
+    attempted("n_with_unknown", n_with_unknown)
+    ids = tokenizer(list(texts))["input_ids"]
+    expected = sum(tokenizer.unk_token_id in row for row in ids)
+    same_number("n_with_unknown", n_with_unknown, expected, tolerance=0)
+    return f"{expected:,} of {len(ids):,} training tweets hold an [UNK] token."
+
+
+@exercise(
+    2,
+    2,
+    "what a shorter limit would cost",
+    hint="lengths > limit marks the tweets that would be cut; each loses lengths - limit tokens "
+    "(np.clip(..., 0, None) keeps the others at 0). Divide by the number of tweets and of tokens.",
+)
+def _shorter_limit(share_cut, share_lost, lengths, limit) -> str:
+    attempted("share_cut", share_cut)
+    attempted("share_lost", share_lost)
+    lengths = np.asarray(lengths)
+    cut = float((lengths > limit).mean())
+    lost = float(np.clip(lengths - limit, 0, None).sum() / lengths.sum())
+    for name, value, expected in [("share_cut", share_cut, cut), ("share_lost", share_lost, lost)]:
+        same_number(name, share(name, value), expected)
+    return f"{cut:.1%} of the tweets would be cut, losing {lost:.1%} of the real tokens."
+
+
+@exercise(
+    2,
+    3,
+    "dynamic padding with a data collator",
+    hint="examples = [tokenizer(tweet) for tweet in first_eight] (no padding), then "
+    "DataCollatorWithPadding(tokenizer)(examples).",
+)
+def _collator(batch, tokenizer, texts, padded_length) -> str:
+    attempted("batch", batch)
+    if "input_ids" not in batch or "attention_mask" not in batch:
+        raise Incorrect("`batch` should hold 'input_ids' and 'attention_mask' tensors.")
+    rows = tokenizer(list(texts))["input_ids"]
+    width = max(map(len, rows))
+    shape = tuple(batch["input_ids"].shape)
+    if shape != (len(rows), width):
+        raise Incorrect(
+            f"batch['input_ids'] has shape {shape}; {len(rows)} tweets padded to the longest of them "
+            f"give ({len(rows)}, {width})."
+        )
+    for i, ids in enumerate(rows):
+        got = batch["input_ids"][i].tolist()
+        if got[: len(ids)] != ids or any(t != tokenizer.pad_token_id for t in got[len(ids) :]):
+            raise Incorrect(f"row {i} of the batch is not tweet {i}'s ids followed by [PAD].")
+        if batch["attention_mask"][i].tolist() != [1] * len(ids) + [0] * (width - len(ids)):
+            raise Incorrect(
+                f"row {i} of the attention mask does not mark its {len(ids)} real tokens."
+            )
+    return (
+        f"the batch is {width} tokens wide, against {padded_length} for the split padded at once."
+    )
+
+
+@exercise(
+    2,
+    4,
+    "your own WordPiece",
+    hint="Two loops: the outer one moves `start` along the word, the inner one shortens "
+    "word[start:end] (with '##' in front after the first piece) until it is in tokenizer.vocab. "
+    "If `end` comes down to `start`, no piece fits: return [tokenizer.unk_token].",
+)
+def _wordpiece(wordpiece, tokenizer, texts) -> str:
+    attempted_function("wordpiece", wordpiece, "grumpy")
+    words = {word for text in texts for word in str(text).split() if word.isascii()}
+    words = sorted(w for w in words if w.isalpha() and w.islower())
+    for word in ["grumpy", "sleepless", "flabbergasted", "🙂", *words]:
+        expected = tokenizer.tokenize(word)
+        got = call_within(wordpiece, word, seconds=5.0)
+        if got is None or _list(got) != expected:
+            raise Incorrect(
+                f"wordpiece({word!r}) returned {got!r}; the tokenizer gives {expected!r}."
+            )
+    return f"all {len(words) + 4:,} words split exactly as the tokenizer splits them."
+
+
+# Lecture 3 ----------------------------------------------------------------------------------
+
+
+@exercise(
+    3,
+    1,
+    "mean pooling the classic way",
+    hint="Start from add_cls_vectors. Turn the attention mask into a [batch, tokens, 1] float tensor "
+    "(unsqueeze(-1)), multiply the states by it, sum over the tokens (dim=1) and divide by the sum "
+    "of the mask.",
+)
+def _mean_vectors(add_mean_vectors, sample_encoded, model) -> str:
+    import torch
+
+    rows = sample_encoded[: min(8, len(sample_encoded))]
+    answer = attempted_function("add_mean_vectors", add_mean_vectors, rows)
+    if not isinstance(answer, dict) or "mean_vector" not in answer:
+        raise Incorrect("add_mean_vectors should return a dictionary {'mean_vector': array}.")
+    got = np.asarray(
+        answer["mean_vector"].cpu()
+        if hasattr(answer["mean_vector"], "cpu")
+        else answer["mean_vector"],
+        dtype=np.float32,
+    )
+    device = next(model.parameters()).device
+    names = [name for name in rows if name in ("input_ids", "attention_mask", "token_type_ids")]
+    with torch.inference_mode():
+        states = model(**{name: rows[name].to(device) for name in names}).last_hidden_state
+    mask = rows["attention_mask"].to(device).unsqueeze(-1).to(states.dtype)
+    expected = ((states * mask).sum(dim=1) / mask.sum(dim=1)).float().cpu().numpy()
+    if got.shape != expected.shape:
+        raise Incorrect(
+            f"mean_vector has shape {got.shape}; {len(expected)} tweets give {expected.shape}."
+        )
+    for i in range(len(expected)):
+        if not np.allclose(got[i], expected[i], rtol=1e-3, atol=1e-3):
+            padded = bool((rows["attention_mask"][i] == 0).any())
+            why = " It has padding: is it left out of the mean?" if padded else ""
+            raise Incorrect(f"row {i} differs from the mean over its real tokens.{why}")
+    return "every row is the mean over its real tokens."
+
+
+@exercise(
+    3,
+    2,
+    "nearest neighbours",
+    hint="Divide every vector by its length (np.linalg.norm(..., axis=1, keepdims=True)); then the "
+    "matrix product valid @ train.T holds all cosine similarities, and argmax(axis=1) picks the best.",
+)
+def _nearest(nearest, train_vectors, valid_vectors) -> str:
+    attempted("nearest", nearest)
+    train = np.asarray(train_vectors, dtype=np.float64)
+    valid = np.asarray(valid_vectors, dtype=np.float64)
+    cosines = (valid / np.linalg.norm(valid, axis=1, keepdims=True)) @ (
+        train / np.linalg.norm(train, axis=1, keepdims=True)
+    ).T
+    picked = _list(nearest)
+    if len(picked) != len(valid):
+        raise Incorrect(
+            f"`nearest` holds {len(picked)} row numbers, one per validation tweet: {len(valid)}."
+        )
+    for i, j in enumerate(picked):
+        best = int(cosines[i].argmax())
+        if not 0 <= int(j) < len(train) or cosines[i, int(j)] < cosines[i, best] - 1e-6:
+            raise Incorrect(
+                f"for validation tweet {i} you picked training row {j}; row {best} is more similar "
+                f"(cosine {cosines[i, best]:.3f})."
+            )
+    return f"the nearest training rows are {[int(j) for j in picked]}."
+
+
+@exercise(
+    3,
+    3,
+    "what truncation changes",
+    hint="np.abs(short - fast).max(axis=1) > 1e-4 marks the changed rows; sample_mask.sum(dim=1) "
+    "holds every tweet's number of tokens.",
+)
+def _truncation(changed, too_long, texts, tokenizer) -> str:
+    attempted("changed", changed)
+    attempted("too_long", too_long)
+    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=True)["input_ids"]]
+    expected = sum(n > 16 for n in lengths)
+    same_number("too_long", too_long, expected, tolerance=0)
+    if changed != expected:
+        raise Incorrect(
+            f"`changed` is {_show(changed)}, but truncation changes exactly the {expected} tweets it "
+            "cuts: compare each row of `short` with the same row of `fast`, with a tolerance of 1e-4."
+        )
+    return f"{expected} tweets are longer than 16 tokens, and exactly those changed."

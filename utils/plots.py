@@ -221,10 +221,12 @@ _POOLING_TOKENS = ("[CLS]", "i", "feel", "great", "[SEP]", "[PAD]", "[PAD]")
 _PADDING = frozenset({"[PAD]", "<pad>"})
 
 
-def draw_classifier(model_label: str = "encoder", num_layers: int = 6) -> Figure:
+def draw_classifier(
+    model_label: str = "encoder", num_layers: int = 6, title: str | None = None
+) -> Figure:
     """How an encoder with a classification head turns a tweet into six emotion probabilities."""
     fig, ax = _canvas(12, 4.8)
-    title = f"Inside {model_label}: from tokens to emotion probabilities"
+    title = title or f"Inside {model_label}: from tokens to emotion probabilities"
     _label(ax, 6, 4.55, title, fontsize=14, weight="bold")
     rows = [3.65 - 0.46 * i for i in range(len(_EXAMPLE_TOKENS))]
     middle = (rows[0] + rows[-1]) / 2
