@@ -270,7 +270,9 @@ texts = load()
 # BEGIN SOLUTION
 counts = count(texts)
 # END SOLUTION
-best = counts.most_common(1)  # SOLUTION
+best = counts.most_common(
+    1
+)  # SOLUTION
 
 
 def split(word):
@@ -301,7 +303,9 @@ def test_a_marked_solution_becomes_the_students_skeleton():
     compile(stub, "stub", "exec")  # the skeleton runs
     assert editions.hidden_lines(MARKED) == [
         "counts = count(texts)",
-        "best = counts.most_common(1)  # SOLUTION",
+        "best = counts.most_common(",
+        "    1",
+        ")  # SOLUTION",
         "    return [word]",
     ]
     shown = editions.solution_code(MARKED)

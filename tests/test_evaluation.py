@@ -70,3 +70,29 @@ def test_difference_interval_sees_a_real_gain_and_straddles_zero_for_none():
     assert 0.15 < low < high < 0.25
     low, high = evaluation.difference_interval(truth, good, good)
     assert low == high == 0.0
+
+
+def test_where_errors_go_reads_each_row():
+    y_true = [0, 0, 0, 0, 1, 1, 2]
+    y_pred = [0, 0, 1, 2, 1, 1, 1]
+    rows = evaluation.where_errors_go(y_true, y_pred, ["a", "b", "c"])
+    assert rows.loc["a"].tolist() == [4, 0.5, "b", 0.25]  # ties go to the first other label
+    assert rows.loc["b", "recall"] == 1.0
+    assert (rows.loc["c", "mistaken_for"], rows.loc["c", "share"]) == ("b", 1.0)
+
+
+def test_saved_baselines_are_reused_only_for_the_same_model_and_data(tmp_path):
+    import json
+
+    results = {"dummy": {"accuracy": 0.5}, "tfidf": {"accuracy": 0.75, "C": 30}}
+    predictions = {"dummy": [0, 0, 0, 0], "tfidf": [0, 1, 1, 1]}
+    file = evaluation.save_baselines(
+        results, predictions, [0, 1, 1, 0], tmp_path, model_name="m", train_tweets=8
+    )
+    rows = json.loads(file.read_text())
+    assert rows["tfidf"]["C"] == 30 and rows["tfidf"]["train_tweets"] == 8
+    assert rows["dummy"]["accuracy_low"] <= 0.5 <= rows["dummy"]["accuracy_high"]
+    assert file.with_suffix(".csv").is_file()
+    assert evaluation._saved_baselines(tmp_path, "m", 8)["tfidf"]["C"] == 30
+    assert evaluation._saved_baselines(tmp_path, "other model", 8) == {}
+    assert evaluation._saved_baselines(tmp_path, "m", 9) == {}

@@ -303,3 +303,65 @@ def test_truncation(capsys, tokenizer):
     assert_incorrect(capsys, ex, 2, 3, texts, tokenizer, because="`too_long`")
     assert_incorrect(capsys, ex, 3, 2, texts, tokenizer, because="exactly the 2 tweets it cuts")
     assert_not_attempted(capsys, ex, ..., ..., texts, tokenizer)
+
+
+# Lecture 5 ----------------------------------------------------------------------------------
+
+
+def blobs(seed: int = 0, n: int = 40):
+    """Three classes of 4-dimensional points, the third one rare."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * n + [1] * n + [2] * (n // 8))
+    X = rng.normal(size=(len(y), 4)) + np.eye(4)[y] * 2.5
+    return X, y
+
+
+def test_class_weights(capsys):
+    from sklearn.metrics import recall_score
+
+    from utils.evaluation import logistic_regression
+
+    ex = exercises.lecture(5).q1
+    X, y = blobs()
+    names = ["a", "b", "c"]
+    unweighted = logistic_regression(0).fit(X, y).predict(X)
+    balanced = logistic_regression(0, class_weight="balanced").fit(X, y)
+    recall = recall_score(y, balanced.predict(X), average=None)
+    assert_correct(capsys, ex, balanced, recall, X, y, unweighted, names)
+    plain = logistic_regression(0).fit(X, y)
+    assert_incorrect(
+        capsys, ex, plain, recall, X, y, unweighted, names, because="without class_weight"
+    )
+    assert_incorrect(
+        capsys, ex, balanced, recall[:2], X, y, unweighted, names, because="one per emotion"
+    )
+    assert_not_attempted(capsys, ex, ..., ..., X, y, unweighted, names)
+    unfitted = logistic_regression(0, class_weight="balanced")
+    assert_incorrect(capsys, ex, unfitted, recall, X, y, unweighted, names, because="not a fitted")
+
+
+def test_knn(capsys):
+    from sklearn.metrics import accuracy_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    ex = exercises.lecture(5).q2
+    X, y = blobs()
+    knn = KNeighborsClassifier(n_neighbors=15, metric="cosine").fit(X, y)
+    accuracy = accuracy_score(y, knn.predict(X))
+    assert_correct(capsys, ex, knn, accuracy, X, y)
+    euclidean = KNeighborsClassifier(n_neighbors=15).fit(X, y)
+    assert_incorrect(capsys, ex, euclidean, accuracy, X, y, because="'metric': 'minkowski'")
+    assert_incorrect(capsys, ex, knn, 100 * accuracy, X, y, because="not a percent")
+    assert_not_attempted(capsys, ex, knn, ..., X, y)
+
+
+def test_data_needed(capsys):
+    ex = exercises.lecture(5).q3
+    sizes = [500, 2_000, 8_000, 16_000]
+    assert_correct(capsys, ex, sizes, [0.5, 0.55, 0.65, 0.7], 16_000, 0.7)
+    assert_incorrect(capsys, ex, sizes, [0.5, 0.55, 0.65, 0.69], 16_000, 0.7, because="same seed")
+    assert_incorrect(capsys, ex, [500, 16_000], [0.5, 0.7], 16_000, 0.7, because="the task asks")
+    assert_correct(capsys, ex, [300], [0.4], 300, 0.4)  # a CI-sized run: one size, all tweets
+    assert_not_attempted(capsys, ex, sizes, [], 16_000, 0.7)

@@ -14,6 +14,7 @@ which `utils.exercises` ships to Colab.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import json
 import re
@@ -36,7 +37,6 @@ STUDENT_DIR = ROOT / "notebooks" / "student"  # committed, so that Colab can ope
 SOLUTIONS_JSON = ROOT / "utils" / "solutions.json"  # shipped with the package: ex.qN.solution()
 BEGIN_SOLUTION = re.compile(r"^([ \t]*)# BEGIN SOLUTION[ \t]*$")
 END_SOLUTION = re.compile(r"^[ \t]*# END SOLUTION[ \t]*$")
-SOLUTION_LINE = re.compile(r"^([ \t]*)([^=#]+?)\s*=(?!=).*?\s*# SOLUTION[ \t]*$")
 CHECK_CALL = re.compile(r"\bex\.q(\d+)\.check\(")
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_RE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
@@ -185,12 +185,16 @@ def solution_stub(solution: str, task: str = "") -> str:
     """
     if not has_markers(solution):
         return f"# Task: {task_line(solution, task)}\n# your code here"
-    lines, inside = [], False
-    for line in solution.splitlines():
+    lines = solution.splitlines()
+    assignments = _marked_assignments(solution)
+    stub, inside, skip_to = [], False, 0
+    for number, line in enumerate(lines, start=1):
+        if number <= skip_to:
+            continue
         if begin := BEGIN_SOLUTION.match(line):
             if inside:
                 raise ValueError("'# BEGIN SOLUTION' inside another solution block")
-            lines.append(f"{begin[1]}...  # your code here")
+            stub.append(f"{begin[1]}...  # your code here")
             inside = True
         elif END_SOLUTION.match(line):
             if not inside:
@@ -198,26 +202,58 @@ def solution_stub(solution: str, task: str = "") -> str:
             inside = False
         elif inside:
             continue
-        elif assignment := SOLUTION_LINE.match(line):
-            lines.append(f"{assignment[1]}{assignment[2]} = ...")
-        elif line.rstrip().endswith("# SOLUTION"):
-            raise ValueError(f"'# SOLUTION' marks assignments only: {line.strip()!r}")
+        elif number in assignments:
+            skip_to, targets = assignments[number]
+            indent = line[: len(line) - len(line.lstrip())]
+            stub.append(f"{indent}{targets} = ...")
         else:
-            lines.append(line)
+            stub.append(line)
     if inside:
         raise ValueError("'# BEGIN SOLUTION' without '# END SOLUTION'")
-    return "\n".join(lines)
+    return "\n".join(stub)
+
+
+def _marked_assignments(solution: str) -> dict[int, tuple[int, str]]:
+    """First line -> (last line, targets) of every assignment whose last line ends in `# SOLUTION`.
+
+    The assignment may span several lines (as the formatter wraps a long one).
+    """
+    lines = solution.splitlines()
+    marked = {n for n, line in enumerate(lines, start=1) if line.rstrip().endswith("# SOLUTION")}
+    marked -= {n for n, line in enumerate(lines, start=1) if END_SOLUTION.match(line)}
+    found = {}
+    for node in ast.walk(ast.parse(solution)):
+        simple = isinstance(node, ast.stmt) and not hasattr(node, "body")
+        if not simple or node.end_lineno not in marked:
+            continue
+        if not isinstance(node, ast.Assign | ast.AnnAssign):
+            raise ValueError(f"'# SOLUTION' marks assignments only: {lines[node.lineno - 1]!r}")
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        text = " = ".join(ast.get_source_segment(solution, target) for target in targets)
+        found[node.lineno] = (node.end_lineno, text)
+        marked.discard(node.end_lineno)
+    if marked:
+        raise ValueError(f"'# SOLUTION' marks assignments only: {lines[min(marked) - 1].strip()!r}")
+    return found
 
 
 def hidden_lines(solution: str) -> list[str]:
     """The lines of a solution that its stub hides: marked blocks and marked assignments."""
+    if not has_markers(solution):
+        return solution.splitlines()
+    lines = solution.splitlines()
     hidden, inside = [], False
-    for line in solution.splitlines():
+    spans = {
+        n
+        for first, (last, _) in _marked_assignments(solution).items()
+        for n in range(first, last + 1)
+    }
+    for number, line in enumerate(lines, start=1):
         if BEGIN_SOLUTION.match(line) or END_SOLUTION.match(line):
             inside = bool(BEGIN_SOLUTION.match(line))
-        elif inside or line.rstrip().endswith("# SOLUTION"):
+        elif inside or number in spans:
             hidden.append(line)
-    return hidden if has_markers(solution) else solution.splitlines()
+    return hidden
 
 
 def has_markers(solution: str) -> bool:

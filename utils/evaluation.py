@@ -6,11 +6,16 @@ The functions under "Lecture 5" are copies of the notebook's cells marked
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.stats import bootstrap
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -19,6 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .defaults import SEED
+from .features import load_features
 
 # Lecture 5 ------------------------------------------------------------------------------------
 
@@ -84,6 +90,118 @@ def difference_interval(y_true, pred_a, pred_b, seed: int = SEED) -> tuple[float
 
 
 # Beyond lecture 5 -----------------------------------------------------------------------------
+
+BASELINES_FILE = "logreg.json"  # lecture 5's table, in the results folder
+
+
+def where_errors_go(y_true, y_pred, label_names: Sequence[str]) -> pd.DataFrame:
+    """Per true emotion: its tweets, the share recognised, and where most of the rest go."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    rows = {}
+    for k, name in enumerate(label_names):
+        mine = y_pred[y_true == k]
+        shares = np.bincount(mine, minlength=len(label_names)) / max(1, len(mine))
+        other = int(np.argmax(np.where(np.arange(len(label_names)) == k, -1, shares)))
+        rows[name] = {
+            "tweets": len(mine),
+            "recall": float(shares[k]),
+            "mistaken_for": label_names[other],
+            "share": float(shares[other]),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def save_baselines(
+    results: dict[str, dict],
+    predictions: dict[str, np.ndarray],
+    y_valid,
+    results_dir: str | os.PathLike,
+    *,
+    model_name: str,
+    train_tweets: int,
+    seed: int = SEED,
+) -> Path:
+    """Write lecture 5's table, with a 95% interval per model, to `results_dir`/logreg.json (+ .csv).
+
+    Each row records the model and the number of training tweets, so that later lectures reuse it
+    only for the same features and data.
+    """
+    table = pd.DataFrame.from_dict(results, orient="index")
+    intervals = [accuracy_interval(y_valid, predictions[name], seed) for name in table.index]
+    table["accuracy_low"], table["accuracy_high"] = zip(*intervals)
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = table.assign(model=model_name, train_tweets=train_tweets)
+    file = folder / BASELINES_FILE
+    file.write_text(json.dumps(rows.to_dict(orient="index"), indent=2))
+    table.to_csv(file.with_suffix(".csv"), index_label="model")
+    return file
+
+
+@dataclass
+class Baseline:
+    """One of lecture 5's models, fitted: its validation scores and predictions."""
+
+    scores: dict[str, float]  # accuracy, f1_macro, f1_weighted, fit_seconds
+    predicted: np.ndarray  # validation predictions, in the data set's order
+    model: object  # the fitted scikit-learn estimator
+
+
+def lecture5_baselines(
+    dataset,
+    model_name: str,
+    *,
+    device: str = "cpu",
+    cache_dir: str | os.PathLike | None = None,
+    results_dir: str | os.PathLike | None = None,
+    seed: int = SEED,
+) -> dict[str, Baseline]:
+    """Lecture 5's four models for this model and data, fitted again (seconds to a minute on a CPU).
+
+    The dummy, logistic regression on `[CLS]` and on mean features (read from lecture 3's cache, or
+    extracted now), and TF-IDF with lecture 5's C when `results_dir` holds lecture 5's table for the
+    same model and training tweets, else tuned now on validation as lecture 5 does.
+    """
+    from sklearn.dummy import DummyClassifier
+
+    y_train = np.asarray(dataset["train"]["label"])
+    y_valid = np.asarray(dataset["validation"]["label"])
+    texts = {split: list(dataset[split]["text"]) for split in ("train", "validation")}
+    saved = _saved_baselines(results_dir, model_name, len(y_train))
+    if "tfidf" in saved:
+        best_C = saved["tfidf"]["C"]
+    else:
+        best_C, _ = tune_tfidf(texts["train"], y_train, texts["validation"], y_valid)
+    where = {"device": device, "cache_dir": cache_dir}
+    cls = load_features(dataset, model_name, pooling="cls", **where)
+    mean = load_features(dataset, model_name, pooling="mean", **where)
+    candidates = {
+        "dummy": (DummyClassifier(strategy="most_frequent"), cls),
+        "logreg-cls": (logistic_regression(seed), cls),
+        "logreg-mean": (logistic_regression(seed), mean),
+        "tfidf": (tfidf_logistic_regression(best_C, seed), texts),
+    }
+    fitted = {}
+    for name, (model, inputs) in candidates.items():
+        scores_, predicted = fit_and_score(
+            model, inputs["train"], y_train, inputs["validation"], y_valid
+        )
+        fitted[name] = Baseline(scores_, predicted, model)
+    fitted["tfidf"].scores["C"] = best_C
+    return fitted
+
+
+def _saved_baselines(results_dir, model_name: str, train_tweets: int) -> dict[str, dict]:
+    """Rows of lecture 5's saved table fitted with `model_name` on as many training tweets."""
+    file = Path(results_dir) / BASELINES_FILE if results_dir is not None else None
+    if file is None or not file.is_file():
+        return {}
+    rows = json.loads(file.read_text())
+    return {
+        name: row
+        for name, row in rows.items()
+        if (row.get("model"), row.get("train_tweets")) == (model_name, train_tweets)
+    }
 
 
 def learned_parameters(model) -> int:

@@ -523,3 +523,110 @@ def _truncation(changed, too_long, texts, tokenizer) -> str:
             "cuts: compare each row of `short` with the same row of `fast`, with a tolerance of 1e-4."
         )
     return f"{expected} tweets are longer than 16 tokens, and exactly those changed."
+
+
+# Lecture 5 ----------------------------------------------------------------------------------
+
+
+def _final_step(model: object) -> object:
+    """The last step of a scikit-learn pipeline, or the model itself."""
+    return model[-1] if hasattr(model, "steps") else model
+
+
+def _fitted(name: str, model: object) -> None:
+    """Incorrect unless `model` is a fitted scikit-learn estimator."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    attempted(name, model)
+    try:
+        check_is_fitted(_final_step(model))
+    except (NotFittedError, TypeError):
+        raise Incorrect(
+            f"`{name}` is not a fitted scikit-learn model: call .fit(...) on it."
+        ) from None
+
+
+@exercise(
+    5,
+    1,
+    "class weights",
+    hint="logistic_regression(cfg.seed, class_weight='balanced') passes the option to "
+    "LogisticRegression; fit it on X['mean'][0], predict X['mean'][1], then "
+    "recall_score(y_valid, predicted, average=None, labels=range(len(label_names))).",
+)
+def _class_weights(balanced, recall_balanced, X_valid, y_valid, unweighted, label_names) -> str:
+    from sklearn.metrics import recall_score
+
+    _fitted("balanced", balanced)
+    attempted("recall_balanced", recall_balanced)
+    if getattr(_final_step(balanced), "class_weight", None) != "balanced":
+        raise Incorrect("`balanced` was fitted without class_weight='balanced'.")
+    labels = range(len(label_names))
+    predicted = balanced.predict(X_valid)
+    expected = recall_score(y_valid, predicted, average=None, labels=labels, zero_division=0)
+    got = np.asarray(_list(recall_balanced), dtype=float)
+    if got.shape != expected.shape:
+        raise Incorrect(
+            f"`recall_balanced` holds {got.size} values; one per emotion gives {expected.size} "
+            "(pass labels=range(len(label_names)) so that a missing emotion still gets its place)."
+        )
+    if not np.allclose(got, expected):
+        k = int(np.argmax(np.abs(got - expected)))
+        raise Incorrect(
+            f"the recall of {label_names[k]} is {got[k]:.3f} in your answer, {expected[k]:.3f} for "
+            "`balanced` on validation."
+        )
+    before = recall_score(y_valid, unweighted, average=None, labels=labels, zero_division=0)
+    change = {name: 100 * (a - b) for name, a, b in zip(label_names, expected, before)}
+    moves = sorted(change.items(), key=lambda item: -item[1])
+    shown = ", ".join(f"{name} {points:+.0f}" for name, points in moves)
+    return f"recall with balanced weights, in points against the unweighted model: {shown}."
+
+
+@exercise(
+    5,
+    2,
+    "another classifier",
+    hint="KNeighborsClassifier(n_neighbors=15, metric='cosine').fit(X['mean'][0], y_train), then "
+    "accuracy_score(y_valid, knn.predict(X['mean'][1])).",
+)
+def _knn(knn, knn_accuracy, X_valid, y_valid) -> str:
+    from sklearn.metrics import accuracy_score
+
+    _fitted("knn", knn)
+    attempted("knn_accuracy", knn_accuracy)
+    settings = {"n_neighbors": 15, "metric": "cosine"}
+    wrong = {k: getattr(knn, k, None) for k, v in settings.items() if getattr(knn, k, None) != v}
+    if wrong:
+        raise Incorrect(f"`knn` has {wrong}; the task asks for {settings}.")
+    expected = accuracy_score(y_valid, knn.predict(X_valid))
+    same_number("knn_accuracy", share("knn_accuracy", knn_accuracy), expected)
+    return f"k-nearest neighbours reach {expected:.1%} on validation."
+
+
+@exercise(
+    5,
+    3,
+    "how much data the linear model needs",
+    hint="For each n below len(y_train), train_test_split(np.arange(len(y_train)), train_size=n, "
+    "stratify=y_train, random_state=cfg.seed) picks the rows; fit logistic_regression(cfg.seed) on "
+    "them and append the validation accuracy.",
+)
+def _data_needed(sizes, accuracies, n_train, full_accuracy) -> str:
+    if not _list(accuracies):
+        raise NotAttempted("`accuracies` is still empty. Fill it in, then run the cell again.")
+    sizes, accuracies = _list(sizes), [float(a) for a in _list(accuracies)]
+    expected_sizes = sorted({min(n, n_train) for n in (500, 2_000, 8_000, n_train)})
+    if sizes != expected_sizes:
+        raise Incorrect(f"`sizes` is {sizes}; the task asks for {expected_sizes}.")
+    if len(accuracies) != len(sizes):
+        raise Incorrect(f"{len(accuracies)} accuracies for {len(sizes)} sizes: one per size.")
+    for a in accuracies:
+        share("an accuracy", a)
+    if not np.isclose(accuracies[-1], full_accuracy, atol=1e-9):
+        raise Incorrect(
+            f"with all {n_train:,} tweets the accuracy is {accuracies[-1]:.4f}, but lecture 5's "
+            f"model fitted on them scores {full_accuracy:.4f}: same seed, same data, same model."
+        )
+    return "from " + ", ".join(f"{n:,}: {a:.1%}" for n, a in zip(sizes, accuracies)) + "."
