@@ -18,7 +18,7 @@ OLAH_VERSION := 0.5.4
 HUB_STAMP := $(HUB_VENV)/.installed-olah-$(OLAH_VERSION)
 LINT_PATHS := utils tests notebooks benchmarks slides
 
-.PHONY: install hub-venv course test lint format data bench slides student badges clean
+.PHONY: install hub-venv course test lint format data bench gpu-report gpu-kit slides student badges clean
 
 install: $(STAMP)
 
@@ -70,6 +70,17 @@ data: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/extraction.py
+
+# The course's GPU numbers (README, GPU report): extraction, fine-tuning, projected course time, into
+# build/gpu-report/. Options go in GPU_REPORT_ARGS, e.g. a quick CPU check:
+# make gpu-report GPU_REPORT_ARGS="--device cpu --tweets 300 --steps 3 --layers 1"
+GPU_REPORT_ARGS ?=
+gpu-report: $(STAMP)
+	$(PY) benchmarks/gpu_report.py --out build/gpu-report $(GPU_REPORT_ARGS)
+
+# The same report packed for an offline GPU node (build/gpu-kit/, under 60 MiB, not committed).
+gpu-kit: $(STAMP)
+	$(PY) benchmarks/gpu_kit.py build/gpu-kit
 
 clean:
 	rm -rf build

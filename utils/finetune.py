@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from datasets import Dataset, DatasetDict
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import (
     AutoModelForSequenceClassification,
@@ -35,6 +35,9 @@ from transformers import (
 from .config import offline_model_path
 from .defaults import SEED
 from .models import load_tokenizer, mixed_precision
+
+if TYPE_CHECKING:  # only names in annotations: the Trainer runs without `datasets` (GPU report)
+    from datasets import Dataset, DatasetDict
 
 METRICS_FILE = "all_results.json"  # Trainer.save_metrics: train_results.json + eval_results.json
 # The small sentence-embedding model learns the task faster with a larger step than BERT-sized ones.
