@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .defaults import (
+    ANY_LABEL_LECTURES,
     DEFAULT_ENDPOINT,
+    EMOTION_LABELS,
     EMOTION_SPLITS,
     HUB_DATASET,
     HUB_PROBE_SECONDS,
@@ -109,6 +111,9 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
 
     set_seed(seed)
     if verbose:
+        # Only a folder of one's own: the course's lookup finds copies of the emotion tweets.
+        if os.environ.get("COURSE_DATA_DIR") and (note := data_note(cfg.data_dir)):
+            notes.append(note)
         print(cfg.report())
         for note in notes:
             print(f"note         : {note}")
@@ -249,6 +254,24 @@ def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
         f"No emotion data found offline (looked in {tried}). Set COURSE_DATA_DIR to a folder "
         "holding train.txt, validation.txt and test.txt ('text;label' lines), or run `make data` "
         "once while online to download them into data/emotion/."
+    )
+
+
+def data_note(data_dir: Path) -> str | None:
+    """One line when the folder holds other labels than the six emotions the lectures are written for."""
+    from .data import label_names_of
+
+    try:
+        names = label_names_of(data_dir)
+    except (OSError, ValueError):
+        return None  # the lecture's load_emotion call says what is wrong with the folder
+    if names == list(EMOTION_LABELS):
+        return None
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return (
+        f"the data's labels are {shown}, not the six emotions the lectures are written for: "
+        f"lectures {ANY_LABEL_LECTURES} run on any labels, the others expect the emotions; "
+        "python -m utils.finetune fine-tunes on any labels"
     )
 
 
