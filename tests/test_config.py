@@ -362,7 +362,10 @@ def test_setup_notes_in_one_line_a_folder_that_is_not_the_emotion_tweets(
     setup()
     notes = [line for line in capsys.readouterr().out.splitlines() if "six emotions" in line]
     assert len(notes) == 1 and notes[0].startswith("note")
-    assert "neg, pos" in notes[0] and f"lectures {config.ANY_LABEL_LECTURES} run" in notes[0]
+    assert (
+        "neg, pos" in notes[0]
+        and f"lectures {config.ANY_LABEL_LECTURES['offline']} run" in notes[0]
+    )
     for folder in (emotion_dir, tmp_path / "missing"):  # the emotions; an error load_emotion gives
         monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
         setup()

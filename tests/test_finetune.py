@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -428,10 +429,11 @@ def test_the_command_stops_at_labels_it_cannot_learn(tmp_path, reviews_dir, offl
 
 @pytest.mark.slow
 def test_the_command_fine_tunes_on_a_csv_folder_and_predicts_its_label_names(
-    reviews_dir, tmp_path, offline_command
+    reviews_dir, tmp_path, offline_command, monkeypatch
 ):
     from transformers import AutoConfig, pipeline
 
+    monkeypatch.chdir(tmp_path)  # away from the course and its emotion data: --data-dir is enough
     output = tmp_path / "model"
     options = ["--max-steps", "2", "--batch-size", "4", "--max-length", "16", "--no-progress"]
     model = ["--model", str(offline_model_path()), "--output", str(output)]
@@ -448,3 +450,12 @@ def test_the_command_fine_tunes_on_a_csv_folder_and_predicts_its_label_names(
     assert sorted(score["label"] for score in scores) == REVIEW_LABELS
     metrics = json.loads((output / finetune.METRICS_FILE).read_text())
     assert metrics["train_examples"] == N_TRAIN and metrics["global_step"] == 2
+
+
+def test_the_readme_documents_every_option_of_the_command(capsys):
+    with pytest.raises(SystemExit):
+        finetune.parse_args(["--help"])
+    options = set(re.findall(r"(--[a-z][a-z-]+)", capsys.readouterr().out)) - {"--help"}
+    assert {"--data-dir", "--labels", "--output"} <= options
+    table = (ROOT / "README.md").read_text()
+    assert [option for option in sorted(options) if f"| `{option}` |" not in table] == []

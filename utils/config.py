@@ -84,8 +84,13 @@ class Config:
         )
 
 
-def setup(seed: int = SEED, verbose: bool = True) -> Config:
-    """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report."""
+def setup(
+    seed: int = SEED, verbose: bool = True, data_dir: str | os.PathLike | None = None
+) -> Config:
+    """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report.
+
+    `data_dir` (the fine-tuning command's --data-dir) replaces COURSE_DATA_DIR and the lookup.
+    """
     ci = in_ci()
     # Decided once, before the Hugging Face libraries are imported: they read HF_HUB_OFFLINE then.
     online = hub_reachable()
@@ -99,7 +104,9 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
         profile="online" if online else "offline",
         model_name=model_name,
         model_label=model_label,
-        data_dir=resolve_data_dir(online, root),
+        data_dir=Path(data_dir).expanduser().resolve()
+        if data_dir
+        else resolve_data_dir(online, root),
         subset=_subset_from_env(),
         device=resolve_device(os.environ.get("COURSE_DEVICE"), notes),
         seed=seed,
@@ -111,8 +118,9 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
 
     set_seed(seed)
     if verbose:
-        # Only a folder of one's own: the course's lookup finds copies of the emotion tweets.
-        if os.environ.get("COURSE_DATA_DIR") and (note := data_note(cfg.data_dir)):
+        # Only for the lectures on a folder of one's own: the lookup finds copies of the emotions.
+        lectures_own_data = data_dir is None and os.environ.get("COURSE_DATA_DIR")
+        if lectures_own_data and (note := data_note(cfg.data_dir, cfg.profile)):
             notes.append(note)
         print(cfg.report())
         for note in notes:
@@ -257,7 +265,7 @@ def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
     )
 
 
-def data_note(data_dir: Path) -> str | None:
+def data_note(data_dir: Path, profile: str) -> str | None:
     """One line when the folder holds other labels than the six emotions the lectures are written for."""
     from .data import label_names_of
 
@@ -270,8 +278,8 @@ def data_note(data_dir: Path) -> str | None:
     shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
     return (
         f"the data's labels are {shown}, not the six emotions the lectures are written for: "
-        f"lectures {ANY_LABEL_LECTURES} run on any labels, the others expect the emotions; "
-        "python -m utils.finetune fine-tunes on any labels"
+        f"lectures {ANY_LABEL_LECTURES[profile]} run on any labels, the others use the emotions "
+        "by name; python -m utils.finetune fine-tunes on any labels"
     )
 
 

@@ -350,6 +350,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--labels",
         type=label_list,
+        metavar="NAMES",
         help="the data's label names, comma-separated, in the order of the model's ids, e.g. "
         "neg,pos (default: from the data: the six emotions in the course's order, other labels "
         "sorted)",
@@ -401,9 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parse_args(argv)
     main_process = int(os.environ.get("RANK", "0")) == 0
-    cfg = setup(seed=args.seed, verbose=main_process)
+    cfg = setup(seed=args.seed, verbose=main_process, data_dir=args.data_dir)
     model = args.model or cfg.model_name
-    data_dir = args.data_dir or cfg.data_dir
+    data_dir = cfg.data_dir  # --data-dir, else COURSE_DATA_DIR, else the Hub or the local copy
     try:
         dataset = load_data(data_dir, args.labels, args.subset or cfg.subset, args.seed)
     except (FileNotFoundError, ValueError) as error:  # a problem of the data: no traceback
