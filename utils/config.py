@@ -100,13 +100,12 @@ def setup(
     notes: list[str] = []
     model_name, model_label = resolve_model(online, notes)
     root = project_root()
+    folder = Path(data_dir).expanduser().resolve() if data_dir else resolve_data_dir(online, root)
     cfg = Config(
         profile="online" if online else "offline",
         model_name=model_name,
         model_label=model_label,
-        data_dir=Path(data_dir).expanduser().resolve()
-        if data_dir
-        else resolve_data_dir(online, root),
+        data_dir=folder,
         subset=_subset_from_env(),
         device=resolve_device(os.environ.get("COURSE_DEVICE"), notes),
         seed=seed,

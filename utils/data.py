@@ -14,6 +14,20 @@ from .defaults import EMOTION_LABELS, EMOTION_SPLITS, HUB_DATASET, SEED
 
 FORMATS = (".txt", ".csv", ".jsonl")
 STRING_FEATURES = Features({"text": Value("string"), "label": Value("string")})
+# What a label that does not fit says: {where} is the file and line (or row).
+UNKNOWN_LABEL = (
+    "{where}: unknown label '{label}'. Expected one of: {names}. Fix the line or include the "
+    "label in the label names (label_names=..., or --labels of python -m utils.finetune)."
+)
+NOT_IN_TRAIN = (
+    "{where}: label '{label}' does not occur in {first}, so no model could learn it. Add "
+    "examples of it to {first} or fix the line."
+)
+NOT_AN_EMOTION = (
+    "{where}: unknown label '{label}'. The folder's other labels are emotions, so it is read as the "
+    "emotion tweets, whose labels are: {names}. Fix the line, or load a data set of your own "
+    "with utils.load_text_folder."
+)
 
 
 def load_emotion(
@@ -198,21 +212,6 @@ def _load_table(file: Path) -> Dataset:
         )
     ds = ds.select_columns(["text", "label"]).cast(STRING_FEATURES)
     return ds.filter(lambda text: bool(text and text.strip()), input_columns="text")
-
-
-UNKNOWN_LABEL = (
-    "{where}: unknown label '{label}'. Expected one of: {names}. Fix the line or include the "
-    "label in the label names (label_names=..., or --labels of python -m utils.finetune)."
-)
-NOT_IN_TRAIN = (
-    "{where}: label '{label}' does not occur in {first}, so no model could learn it. Add "
-    "examples of it to {first} or fix the line."
-)
-NOT_AN_EMOTION = (
-    "{where}: unknown label '{label}'. The folder's other labels are emotions, so it is read as the "
-    "emotion tweets, whose labels are: {names}. Fix the line, or load a data set of your own "
-    "with utils.load_text_folder."
-)
 
 
 def _read_folder(path: str | os.PathLike, splits: Sequence[str]) -> dict[str, tuple[Dataset, Path]]:
