@@ -349,3 +349,24 @@ def test_ci_turns_deprecations_from_course_code_into_errors(monkeypatch, emotion
                         warn(category, ours)
                 else:
                     assert shown(category, ours)  # students see it and go on
+
+
+def test_setup_notes_in_one_line_a_folder_that_is_not_the_emotion_tweets(
+    monkeypatch, tmp_path, emotion_dir, capsys
+):
+    reviews = tmp_path / "reviews"
+    reviews.mkdir()
+    for split in ("train", "validation", "test"):
+        (reviews / f"{split}.csv").write_text('text,label\n"fine, ""really""",pos\nbad,neg\n')
+    monkeypatch.setenv("COURSE_DATA_DIR", str(reviews))
+    setup()
+    notes = [line for line in capsys.readouterr().out.splitlines() if "six emotions" in line]
+    assert len(notes) == 1 and notes[0].startswith("note")
+    assert (
+        "neg, pos" in notes[0]
+        and f"lectures {config.ANY_LABEL_LECTURES['offline']} run" in notes[0]
+    )
+    for folder in (emotion_dir, tmp_path / "missing"):  # the emotions; an error load_emotion gives
+        monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+        setup()
+        assert "six emotions" not in capsys.readouterr().out

@@ -5,7 +5,16 @@ from collections import Counter
 
 import pytest
 
-from utils.data import EMOTION_LABELS, load_emotion, load_text_folder, save_text_folder, take_subset
+from utils.data import (
+    EMOTION_LABELS,
+    label_names_of,
+    label_order,
+    load_emotion,
+    load_text_folder,
+    reorder_labels,
+    save_text_folder,
+    take_subset,
+)
 
 TWEETS = {
     "train": [
@@ -213,3 +222,41 @@ def test_subset_smaller_than_the_number_of_classes(tmp_path):
     write_folder(tmp_path)
     small = take_subset(load_emotion(tmp_path), 2, seed=1)
     assert len(small["train"]) == 2 and len(small["test"]) >= 1
+
+
+def test_label_order_is_the_courses_for_the_six_emotions_else_sorted():
+    assert label_order(reversed(EMOTION_LABELS)) == list(EMOTION_LABELS)
+    assert label_order(["surprise", "joy", "joy"]) == ["joy", "surprise"]
+    assert label_order(["pos", "neg"]) == ["neg", "pos"]
+
+
+def test_a_label_only_in_test_is_an_error_naming_the_label_and_the_file(tmp_path):
+    write_every_split(tmp_path, ".csv", "text,label", '"fine, really",pos', "bad,neg")
+    (tmp_path / "test.csv").write_text("text,label\nok,pos\nhmm,meh\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"test\.csv, row 1: label 'meh' does not occur in train"):
+        load_text_folder(tmp_path)
+    write_folder(tmp_path / "txt", {**TWEETS, "validation": ["so happy;joy", "so bored;boredom"]})
+    with pytest.raises(ValueError, match=r"validation\.txt:2: label 'boredom' .*train\.txt"):
+        load_text_folder(tmp_path / "txt")
+
+
+def test_load_emotion_keeps_the_labels_of_a_folder_of_other_labels(tmp_path):
+    splits = {s: ["great film;pos", "dull film;neg"] for s in TWEETS}
+    reviews = load_emotion(write_folder(tmp_path / "reviews", splits))
+    assert reviews["test"].features["label"].names == ["neg", "pos"]
+    assert reviews["test"]["label"] == [1, 0]
+    assert label_names_of(tmp_path / "reviews") == ["neg", "pos"]
+    some_emotions = {s: ["i feel blue;sadness", "so happy;joy"] for s in TWEETS}
+    assert label_names_of(write_folder(tmp_path / "two", some_emotions)) == list(EMOTION_LABELS)
+
+
+def test_reorder_labels_moves_the_ids_with_the_names(tmp_path):
+    splits = {s: ["great film;pos", "dull film;neg"] for s in TWEETS}
+    reviews = load_text_folder(write_folder(tmp_path, splits))
+    reordered = reorder_labels(reviews, ["pos", "neg"])
+    assert reordered["test"].features["label"].names == ["pos", "neg"]
+    assert reordered["test"]["label"] == [0, 1] and reviews["test"]["label"] == [1, 0]
+    assert reordered["train"]["text"] == reviews["train"]["text"]
+    for wrong in (["pos"], ["pos", "neg", "meh"], ["pos", "pos", "neg"]):
+        with pytest.raises(ValueError, match="each label of the data once.*neg, pos"):
+            reorder_labels(reviews, wrong)

@@ -1,9 +1,11 @@
-"""Fine-tuning: metrics and helpers, then the command under torchrun (2 CPU processes) and resuming."""
+"""Fine-tuning: metrics and helpers, the command on any labelled folder, under torchrun and resumed."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,6 +46,45 @@ def fake_tweets(n: int, offset: int = 0) -> list[str]:
     return lines
 
 
+# Movie reviews as an instructor's own data: two labels, commas and quotes inside the texts.
+REVIEW_LABELS = ["neg", "pos"]  # the order the command infers: sorted
+REVIEWS = {
+    "pos": ['a warm, funny film with a "brilliant" cast', "i laughed, cried, and laughed again"],
+    "neg": ['two hours, "epic" only in length', "the plot drags, and the ending makes no sense"],
+}
+
+
+def fake_reviews(n: int, offset: int = 0) -> list[tuple[str, str]]:
+    """`n` (text, label) pairs alternating between pos and neg."""
+    rows = []
+    for i in range(offset, offset + n):
+        label = REVIEW_LABELS[i % 2]
+        rows.append((f"{REVIEWS[label][(i // 2) % 2]} (review {i})", label))
+    return rows
+
+
+def write_reviews(folder: Path, test_rows: list[tuple[str, str]] | None = None) -> Path:
+    """train/validation/test.csv with a text,label header, quoted as spreadsheets write them."""
+    splits = {"train": fake_reviews(N_TRAIN), "validation": fake_reviews(8, 100)}
+    for split, rows in {**splits, "test": test_rows or fake_reviews(8, 200)}.items():
+        with open(folder / f"{split}.csv", "w", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerows([("text", "label"), *rows])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reviews_dir(tmp_path_factory) -> Path:
+    return write_reviews(tmp_path_factory.mktemp("reviews"))
+
+
+@pytest.fixture
+def offline_command(monkeypatch):
+    """The environment of an in-process run of the command: offline, no COURSE_* settings."""
+    for name in [name for name in os.environ if name.startswith("COURSE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
 @pytest.fixture(scope="module")
 def tweets_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tweets")
@@ -82,10 +123,10 @@ def command_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def torchrun_run(tweets_dir, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def torchrun_run(reviews_dir, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     output = tmp_path_factory.mktemp("run") / "model"
     done = subprocess.run(
-        finetune_command(tweets_dir, output, "--epochs", "1"),
+        finetune_command(reviews_dir, output, "--epochs", "1"),
         cwd=ROOT,
         env=command_env(),
         capture_output=True,
@@ -262,8 +303,8 @@ def test_saved_model_loads_in_a_pipeline(torchrun_run):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
     classifier = pipeline("text-classification", model=str(output), top_k=None, device="cpu")
-    scores = classifier(["i feel so happy today"])[0]
-    assert sorted(s["label"] for s in scores) == sorted(EMOTION_LABELS)
+    scores = classifier(["a funny film, and a warm one"])[0]
+    assert sorted(s["label"] for s in scores) == REVIEW_LABELS
     assert sum(s["score"] for s in scores) == pytest.approx(1.0, abs=1e-4)
 
 
@@ -277,16 +318,16 @@ def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_ru
     tokenizer = AutoTokenizer.from_pretrained(output)
     # The course's settings group batches by length; rows of very different lengths would come
     # back reordered if evaluation grouped them too.
-    lines = [line.rsplit(";", 1) for line in fake_tweets(40, offset=100)]
-    texts = [text + " and so on" * (i % 7) * 3 for i, (text, _) in enumerate(lines)]
-    labels = [EMOTION_LABELS.index(label.strip()) for _, label in lines]
+    rows = fake_reviews(40, offset=100)
+    texts = [text + " and so on" * (i % 7) * 3 for i, (text, _) in enumerate(rows)]
+    labels = [REVIEW_LABELS.index(label) for _, label in rows]
     validation = Dataset.from_dict(
         {"text": texts, "label": labels},
-        features=Features({"text": Value("string"), "label": ClassLabel(names=EMOTION_LABELS)}),
+        features=Features({"text": Value("string"), "label": ClassLabel(names=REVIEW_LABELS)}),
     )
     result = evaluation.predict(model, tokenizer, validation, batch_size=4)
 
-    assert result.probabilities.shape == (len(validation), 6)
+    assert result.probabilities.shape == (len(validation), len(REVIEW_LABELS))
     np.testing.assert_array_equal(result.labels, labels)
     with torch.no_grad():
         one_by_one = [
@@ -345,6 +386,76 @@ def test_command_options_default_to_the_course_settings():
 
     args = parse_args([])
     assert (args.model, args.data_dir, args.output, args.batch_size, args.lr) == (None,) * 5
+    assert args.labels is None and parse_args(["--labels", "pos, neg"]).labels == ["pos", "neg"]
     assert (args.epochs, args.resume, args.max_steps) == (2.0, False, None)
     args = parse_args(["--epochs", "1", "--batch-size", "8", "--lr", "3e-5", "--resume"])
     assert (args.epochs, args.batch_size, args.lr, args.resume) == (1.0, 8, 3e-5, True)
+
+
+# --- the command on a folder of one's own -------------------------------------------------------
+
+
+def test_the_command_takes_label_names_from_the_data_or_from_labels(reviews_dir, tmp_path):
+    reviews = finetune.load_data(reviews_dir)
+    assert reviews["train"].features["label"].names == REVIEW_LABELS
+    first_text, first_label = fake_reviews(1)[0]
+    assert reviews["train"][0] == {"text": first_text, "label": REVIEW_LABELS.index(first_label)}
+    assert '"brilliant" cast' in first_text or '"epic"' in first_text  # quotes survive the CSV
+    reordered = finetune.load_data(reviews_dir, ["pos", "neg"])
+    assert reordered["train"].features["label"].names == ["pos", "neg"]
+    assert reordered["train"][0]["label"] == ["pos", "neg"].index(first_label)
+    # A folder of other labels gets its own default output, so the emotion model stays.
+    output = finetune.default_output(tmp_path, reviews_dir, REVIEW_LABELS)
+    assert output == tmp_path / "models" / f"{reviews_dir.name}-classifier"
+    emotions = finetune.default_output(tmp_path, reviews_dir, list(reversed(EMOTION_LABELS)))
+    assert (
+        emotions
+        == finetune.default_output(tmp_path, None, [])
+        == (tmp_path / "models" / "emotion-classifier")
+    )
+
+
+def test_the_command_stops_at_labels_it_cannot_learn(tmp_path, reviews_dir, offline_command):
+    output = ["--output", str(tmp_path / "model")]
+    folder = tmp_path / "only-in-test"
+    folder.mkdir()
+    write_reviews(folder, test_rows=[("fine, i guess", "pos"), ('"meh"', "meh")])
+    with pytest.raises(SystemExit, match=r"test\.csv, row 1: label 'meh' does not occur in train"):
+        finetune.main(["--data-dir", str(folder), *output])
+    with pytest.raises(SystemExit, match="each label of the data once.*data has: neg, pos"):
+        finetune.main(["--data-dir", str(reviews_dir), "--labels", "pos,good", *output])
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.slow
+def test_the_command_fine_tunes_on_a_csv_folder_and_predicts_its_label_names(
+    reviews_dir, tmp_path, offline_command, monkeypatch
+):
+    from transformers import AutoConfig, pipeline
+
+    monkeypatch.chdir(tmp_path)  # away from the course and its emotion data: --data-dir is enough
+    output = tmp_path / "model"
+    options = ["--max-steps", "2", "--batch-size", "4", "--max-length", "16", "--no-progress"]
+    model = ["--model", str(offline_model_path()), "--output", str(output)]
+    assert (
+        finetune.main([*model, "--data-dir", str(reviews_dir), "--labels", "pos,neg", *options])
+        == 0
+    )
+    config = AutoConfig.from_pretrained(output)
+    assert config.id2label == {0: "pos", 1: "neg"} and config.label2id == {"pos": 0, "neg": 1}
+    classifier = pipeline("text-classification", model=str(output), device="cpu")
+    answers = classifier(["a warm, funny film", 'a "dull" plot, and no ending'])
+    assert {answer["label"] for answer in answers} <= {"pos", "neg"}
+    scores = classifier("a warm, funny film", top_k=None)
+    assert sorted(score["label"] for score in scores) == REVIEW_LABELS
+    metrics = json.loads((output / finetune.METRICS_FILE).read_text())
+    assert metrics["train_examples"] == N_TRAIN and metrics["global_step"] == 2
+
+
+def test_the_readme_documents_every_option_of_the_command(capsys):
+    with pytest.raises(SystemExit):
+        finetune.parse_args(["--help"])
+    options = set(re.findall(r"(--[a-z][a-z-]+)", capsys.readouterr().out)) - {"--help"}
+    assert {"--data-dir", "--labels", "--output"} <= options
+    table = (ROOT / "README.md").read_text()
+    assert [option for option in sorted(options) if f"| `{option}` |" not in table] == []

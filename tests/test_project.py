@@ -60,7 +60,7 @@ def test_utils_imports_run_one_way():
     """Each module imports only modules listed before it (the README's layout), so no cycle exists."""
     import ast
 
-    order = ["defaults", "config", "data", "models", "features", "plots", "finetune", "evaluation"]
+    order = ["defaults", "data", "config", "models", "features", "plots", "finetune", "evaluation"]
     order += ["exercises", "editions"]
     modules = sorted(p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__")
     assert sorted(order) == modules, "a new module needs its place in this order and the README"

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .defaults import (
+    ANY_LABEL_LECTURES,
     DEFAULT_ENDPOINT,
+    EMOTION_LABELS,
     EMOTION_SPLITS,
     HUB_DATASET,
     HUB_PROBE_SECONDS,
@@ -87,8 +89,13 @@ class Config:
         )
 
 
-def setup(seed: int = SEED, verbose: bool = True) -> Config:
-    """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report."""
+def setup(
+    seed: int = SEED, verbose: bool = True, data_dir: str | os.PathLike | None = None
+) -> Config:
+    """Prepare a lecture: read COURSE_* settings, seed everything, quiet the logs, print a report.
+
+    `data_dir` (the fine-tuning command's --data-dir) replaces COURSE_DATA_DIR and the lookup.
+    """
     ci = in_ci()
     # Decided once, before the Hugging Face libraries are imported: they read HF_HUB_OFFLINE then.
     online = hub_reachable()
@@ -98,11 +105,12 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
     notes: list[str] = []
     model_name, model_label = resolve_model(online, notes)
     root = project_root()
+    folder = Path(data_dir).expanduser().resolve() if data_dir else resolve_data_dir(online, root)
     cfg = Config(
         profile="online" if online else "offline",
         model_name=model_name,
         model_label=model_label,
-        data_dir=resolve_data_dir(online, root),
+        data_dir=folder,
         subset=_subset_from_env(),
         device=resolve_device(os.environ.get("COURSE_DEVICE"), notes),
         seed=seed,
@@ -114,6 +122,10 @@ def setup(seed: int = SEED, verbose: bool = True) -> Config:
 
     set_seed(seed)
     if verbose:
+        # Only for the lectures on a folder of one's own: the lookup finds copies of the emotions.
+        lectures_own_data = data_dir is None and os.environ.get("COURSE_DATA_DIR")
+        if lectures_own_data and (note := data_note(cfg.data_dir, cfg.profile)):
+            notes.append(note)
         print(cfg.report())
         for note in notes:
             print(f"note         : {note}")
@@ -254,6 +266,24 @@ def resolve_data_dir(online: bool, root: Path | None = None) -> Path | None:
         f"No emotion data found offline (looked in {tried}). Set COURSE_DATA_DIR to a folder "
         "holding train.txt, validation.txt and test.txt ('text;label' lines), or run `make data` "
         "once while online to download them into data/emotion/."
+    )
+
+
+def data_note(data_dir: Path, profile: str) -> str | None:
+    """One line when the folder holds other labels than the six emotions the lectures are written for."""
+    from .data import label_names_of
+
+    try:
+        names = label_names_of(data_dir)
+    except (OSError, ValueError):
+        return None  # the lecture's load_emotion call says what is wrong with the folder
+    if names == list(EMOTION_LABELS):
+        return None
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    return (
+        f"the data's labels are {shown}, not the six emotions the lectures are written for: "
+        f"lectures {ANY_LABEL_LECTURES[profile]} run on any labels, the others use the emotions "
+        "by name; python -m utils.finetune fine-tunes on any labels"
     )
 
 

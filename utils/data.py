@@ -14,19 +14,45 @@ from .defaults import EMOTION_LABELS, EMOTION_SPLITS, HUB_DATASET, SEED
 
 FORMATS = (".txt", ".csv", ".jsonl")
 STRING_FEATURES = Features({"text": Value("string"), "label": Value("string")})
+# What a label that does not fit says: {where} is the file and line (or row).
+UNKNOWN_LABEL = (
+    "{where}: unknown label '{label}'. Expected one of: {names}. Fix the line or include the "
+    "label in the label names (label_names=..., or --labels of python -m utils.finetune)."
+)
+NOT_IN_TRAIN = (
+    "{where}: label '{label}' does not occur in {first}, so no model could learn it. Add "
+    "examples of it to {first} or fix the line."
+)
+NOT_AN_EMOTION = (
+    "{where}: unknown label '{label}'. The folder's other labels are emotions, so it is read as the "
+    "emotion tweets, whose labels are: {names}. Fix the line, or load a data set of your own "
+    "with utils.load_text_folder."
+)
 
 
 def load_emotion(
     data_dir: str | os.PathLike | None = None, subset: int | None = None, seed: int = SEED
 ) -> DatasetDict:
-    """The emotion tweets: from the folder `data_dir`, or from the Hugging Face Hub when it is None."""
+    """The emotion tweets, from the Hub (`data_dir` None) or a folder; other labels keep their names."""
     if data_dir is None:
         from datasets import load_dataset
 
         dataset = load_dataset(HUB_DATASET)
     else:
-        dataset = load_text_folder(data_dir, label_names=EMOTION_LABELS)
+        raw = _read_folder(data_dir, EMOTION_SPLITS)
+        dataset = _as_dataset_dict(raw, _lecture_label_names(raw))
     return take_subset(dataset, subset, seed=seed) if subset else dataset
+
+
+def label_names_of(path: str | os.PathLike) -> list[str]:
+    """The label names `load_emotion` gives the folder `path` (the six emotions, or its own)."""
+    return _lecture_label_names(_read_folder(path, EMOTION_SPLITS))
+
+
+def label_order(found: Iterable[str]) -> list[str]:
+    """The six emotions in the course's order when `found` is exactly those, else the names sorted."""
+    names = set(found)
+    return list(EMOTION_LABELS) if names == set(EMOTION_LABELS) else sorted(names)
 
 
 def load_text_folder(
@@ -34,29 +60,37 @@ def load_text_folder(
     label_names: Sequence[str] | None = None,
     splits: Sequence[str] = EMOTION_SPLITS,
 ) -> DatasetDict:
-    """Read `{split}.txt|.csv|.jsonl` files of texts and labels from a folder into a DatasetDict."""
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"Data folder '{folder}' does not exist. Point to a folder holding "
-            f"{', '.join(splits)} files (.txt with 'text;label' lines, .csv or .jsonl)."
-        )
-    raw = {split: _read_split(_split_file(folder, split)) for split in splits}
+    """Read `{split}.txt|.csv|.jsonl` files of texts and labels from a folder into a DatasetDict.
+
+    Without `label_names` the names are those of the first split (train), in `label_order`; a
+    label that only a later split holds is an error, since no model could learn it.
+    """
+    raw = _read_folder(path, splits)
     if label_names is None:
-        label_names = sorted({label for ds, _ in raw.values() for label in ds["label"]})
+        return _as_dataset_dict(raw, _own_label_names(raw))
     names = list(label_names)
     for ds, file in raw.values():
-        _check_labels(ds, names, file)
-    features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
-    ids = {name: i for i, name in enumerate(names)}
-    return DatasetDict(
-        {
-            split: Dataset.from_dict(
-                {"text": list(ds["text"]), "label": [ids[label] for label in ds["label"]]},
-                features=features,
-            )
-            for split, (ds, _) in raw.items()
-        }
+        _check_labels(ds, names, file, UNKNOWN_LABEL)
+    return _as_dataset_dict(raw, names)
+
+
+def reorder_labels(dataset: DatasetDict, label_names: Sequence[str]) -> DatasetDict:
+    """The same examples with label ids in the order of `label_names`, which must name every label."""
+    names = list(label_names)
+    current = dataset["train"].features["label"].names
+    if len(set(names)) != len(names) or set(names) != set(current):
+        raise ValueError(
+            f"The label names {', '.join(names)} must list each label of the data once, in any "
+            f"order; the data has: {', '.join(current)}."
+        )
+    new_id = [names.index(name) for name in current]
+    features = dataset["train"].features.copy()
+    features["label"] = ClassLabel(names=names)
+    return dataset.map(
+        lambda labels: {"label": [new_id[label] for label in labels]},
+        input_columns="label",
+        batched=True,
+        features=features,
     )
 
 
@@ -180,17 +214,66 @@ def _load_table(file: Path) -> Dataset:
     return ds.filter(lambda text: bool(text and text.strip()), input_columns="text")
 
 
-def _check_labels(ds: Dataset, names: Sequence[str], file: Path) -> None:
+def _read_folder(path: str | os.PathLike, splits: Sequence[str]) -> dict[str, tuple[Dataset, Path]]:
+    """Every split file of the folder as string texts and labels, with the file it came from."""
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"Data folder '{folder}' does not exist. Point to a folder holding "
+            f"{', '.join(splits)} files (.txt with 'text;label' lines, .csv or .jsonl)."
+        )
+    return {split: _read_split(_split_file(folder, split)) for split in splits}
+
+
+def _as_dataset_dict(raw: dict[str, tuple[Dataset, Path]], names: Sequence[str]) -> DatasetDict:
+    features = Features({"text": Value("string"), "label": ClassLabel(names=list(names))})
+    ids = {name: i for i, name in enumerate(names)}
+    return DatasetDict(
+        {
+            split: Dataset.from_dict(
+                {"text": list(ds["text"]), "label": [ids[label] for label in ds["label"]]},
+                features=features,
+            )
+            for split, (ds, _) in raw.items()
+        }
+    )
+
+
+def _own_label_names(raw: dict[str, tuple[Dataset, Path]]) -> list[str]:
+    """The first split's labels in `label_order`; every other split may only use those."""
+    (first, first_file), *others = raw.values()
+    names = label_order(first["label"])
+    for ds, file in others:
+        _check_labels(ds, names, file, NOT_IN_TRAIN, first=first_file.name)
+    return names
+
+
+def _lecture_label_names(raw: dict[str, tuple[Dataset, Path]]) -> list[str]:
+    """The six emotions (ids as on the Hub) when every label is one, else the folder's own names.
+
+    A folder that mixes emotions with other labels is taken for the emotion tweets with a typo.
+    """
+    found = {label for ds, _ in raw.values() for label in ds["label"]}
+    if found <= set(EMOTION_LABELS):
+        return list(EMOTION_LABELS)
+    if found & set(EMOTION_LABELS):
+        for ds, file in raw.values():
+            _check_labels(ds, EMOTION_LABELS, file, NOT_AN_EMOTION)
+    return _own_label_names(raw)
+
+
+def _check_labels(
+    ds: Dataset, names: Sequence[str], file: Path, message: str, **context: str
+) -> None:
+    """Raise `message` (filled with where, label, names and `context`) at the first unknown label."""
     known = set(names)
     for row, label in enumerate(ds["label"]):
         if label not in known:
             where = (
                 f"{file}:{_line_of(file, row)}" if file.suffix == ".txt" else f"{file}, row {row}"
             )
-            raise ValueError(
-                f"{where}: unknown label '{label}'. Expected one of: {', '.join(names)}. "
-                "Fix the line or pass label_names that include it."
-            )
+            names_text = ", ".join(names)
+            raise ValueError(message.format(where=where, label=label, names=names_text, **context))
 
 
 def _line_of(file: Path, row: int) -> int:

@@ -4,6 +4,7 @@ The functions under "Lecture 6" are copies of the notebook's cells marked `#| ex
 (tests/test_exports.py fails when they differ); the rest runs them from a terminal:
 
 python -m utils.finetune --epochs 2 --output build/models/emotion-classifier
+python -m utils.finetune --data-dir my-reviews --labels neg,pos   # any folder of labelled texts
 torchrun --nproc_per_node=4 -m utils.finetune --epochs 2
 accelerate launch -m utils.finetune --epochs 2
 """
@@ -33,7 +34,8 @@ from transformers import (
 )
 
 from .config import offline_model_path
-from .defaults import SEED
+from .data import load_emotion, load_text_folder, reorder_labels, take_subset
+from .defaults import EMOTION_LABELS, SEED
 from .models import load_tokenizer, mixed_precision
 
 if TYPE_CHECKING:  # only names in annotations: the Trainer runs without `datasets` (GPU report)
@@ -301,11 +303,42 @@ def save_metrics(result: FineTuneResult, model_name: str, train_examples: int) -
     return result.output_dir / METRICS_FILE
 
 
+def load_data(
+    data_dir: str | os.PathLike | None,
+    label_names: Sequence[str] | None = None,
+    subset: int | None = None,
+    seed: int = SEED,
+) -> DatasetDict:
+    """The emotion tweets from the Hub (`data_dir` None) or any labelled folder, names as given."""
+    dataset = load_emotion(None) if data_dir is None else load_text_folder(data_dir)
+    if label_names:
+        dataset = reorder_labels(dataset, label_names)
+    return take_subset(dataset, subset, seed=seed) if subset else dataset
+
+
+def default_output(
+    build_dir: Path, data_dir: str | os.PathLike | None, label_names: Sequence[str]
+) -> Path:
+    """models/emotion-classifier for the emotion tweets, models/FOLDER-classifier for other labels."""
+    if data_dir is None or set(label_names) == set(EMOTION_LABELS):
+        return build_dir / "models" / "emotion-classifier"
+    return build_dir / "models" / f"{Path(data_dir).resolve().name}-classifier"
+
+
+def label_list(text: str) -> list[str]:
+    """`--labels neg,pos` as ["neg", "pos"]."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give the label names separated by commas, e.g. neg,pos")
+    return names
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command's options; unset ones fall back to the course settings (COURSE_* variables)."""
     parser = argparse.ArgumentParser(
         prog="python -m utils.finetune",
-        description="Fine-tune the course model on the emotion tweets.",
+        description="Fine-tune the course model on the emotion tweets or on any folder of "
+        "labelled texts.",
     )
     parser.add_argument(
         "--model", help="Hub id or local folder (default: COURSE_MODEL or the course model)"
@@ -313,12 +346,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir",
         type=Path,
-        help="folder of train/validation/test files (default: COURSE_DATA_DIR, the Hub or a local copy)",
+        help="folder of train/validation/test files (.txt with 'text;label' lines, .csv or .jsonl "
+        "with text and label columns), any labels (default: COURSE_DATA_DIR, else the emotion "
+        "tweets from the Hub or a local copy)",
+    )
+    parser.add_argument(
+        "--labels",
+        type=label_list,
+        metavar="NAMES",
+        help="the data's label names, comma-separated, in the order of the model's ids, e.g. "
+        "neg,pos (default: from the data: the six emotions in the course's order, other labels "
+        "sorted)",
     )
     parser.add_argument(
         "--output",
         type=Path,
-        help="folder for the model, checkpoints and *_results.json (default: build/models/emotion-classifier)",
+        help="folder for the model, checkpoints and *_results.json (default: "
+        "build/models/emotion-classifier, or build/models/FOLDER-classifier for other labels)",
     )
     parser.add_argument(
         "--epochs", type=float, default=2.0, help="passes over the training split (default: 2)"
@@ -336,13 +380,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         f"packaged model, else {USUAL_SETTINGS['learning_rate']:g})",
     )
     parser.add_argument(
-        "--subset", type=int, help="number of training tweets (default: COURSE_SUBSET or all)"
+        "--subset", type=int, help="number of training examples (default: COURSE_SUBSET or all)"
     )
     parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     parser.add_argument(
         "--save-steps", type=int, help="evaluate and checkpoint every N steps (default: each epoch)"
     )
-    parser.add_argument("--max-length", type=int, help="truncate tweets to this many tokens")
+    parser.add_argument("--max-length", type=int, help="truncate texts to this many tokens")
     parser.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --output"
     )
@@ -358,18 +402,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one fine-tuning; every process of a distributed launch calls this."""
     from .config import setup
-    from .data import load_emotion
 
     args = parse_args(argv)
     main_process = int(os.environ.get("RANK", "0")) == 0
-    cfg = setup(seed=args.seed, verbose=main_process)
+    cfg = setup(seed=args.seed, verbose=main_process, data_dir=args.data_dir)
     model = args.model or cfg.model_name
-    data_dir = args.data_dir or cfg.data_dir
-    dataset = load_emotion(data_dir, subset=args.subset or cfg.subset, seed=args.seed)
+    data_dir = cfg.data_dir  # --data-dir, else COURSE_DATA_DIR, else the Hub or the local copy
+    try:
+        dataset = load_data(data_dir, args.labels, args.subset or cfg.subset, args.seed)
+    except (FileNotFoundError, ValueError) as error:  # a problem of the data: no traceback
+        raise SystemExit(f"python -m utils.finetune: {error}") from None
+    names = dataset["train"].features["label"].names
+    if main_process:
+        print(f"labels       : {', '.join(names)} ({len(dataset['train']):,} training examples)")
     result = fine_tune(
         model,
         dataset,
-        args.output or cfg.build_dir / "models" / "emotion-classifier",
+        args.output or default_output(cfg.build_dir, data_dir, names),
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
