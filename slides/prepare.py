@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from nbconvert.preprocessors import TagRemovePreprocessor
 from nbformat import NotebookNode
 
-from utils.defaults import INSTALL_TAG
+from utils.defaults import INSTALL_TAG, REMOVE_TAG
 
 MAX_SLIDES = 25  # slides + subslides; more earns a warning
 
 # Cells that never reach a deck, and cells whose input or output is hidden on it.
-DROP_TAGS = (INSTALL_TAG, "skip", "remove-cell")
+DROP_TAGS = (INSTALL_TAG, "skip", REMOVE_TAG)
 HIDE_INPUT_TAGS = ("hide-input", "remove-input")
 HIDE_OUTPUT_TAGS = ("hide-output", "remove-output")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

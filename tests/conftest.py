@@ -51,7 +51,9 @@ class ExecutedLectures:
     Each notebook starts with an empty COURSE_CACHE_DIR of its own, as on a fresh Colab machine.
     """
 
-    def __init__(self, profile: str, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, profile: str, env: dict[str, str], workdir: Path, notebooks: list[Path] | None = None
+    ) -> None:
         self.profile = profile
         self.folder = workdir / "executed"
         env = {
@@ -64,7 +66,8 @@ class ExecutedLectures:
         }
         command = [sys.executable, "-m", "pytest", "-p", "nbval_course", "--nbval-lax"]
         command += ["--nbval-current-env", "-p", "no:cacheprovider", "-q"]
-        command += [str(path.relative_to(ROOT)) for path in editions.course_notebooks()]
+        notebooks = notebooks or editions.course_notebooks()
+        command += [str(path.relative_to(ROOT)) for path in notebooks]
         self._log = (workdir / "nbval.log").open("w+")
         self._process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, text=True
@@ -94,7 +97,11 @@ class ExecutedLectures:
         return self.folder / name
 
 
-LECTURE_FIXTURES = {"offline": "offline_lectures", "online": "online_lectures"}
+LECTURE_FIXTURES = {
+    "offline": "offline_lectures",
+    "online": "online_lectures",
+    "student": "student_lectures",
+}
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +119,11 @@ def start(profile: str, runs: dict, request, tmp_path_factory) -> ExecutedLectur
             if profile == "online"
             else offline_env()
         )
-        runs[profile] = ExecutedLectures(profile, env, work)
+        # The student edition as a student meets it: offline, every exercise left untouched.
+        notebooks = [editions.STUDENT_DIR / p.name for p in editions.course_notebooks()]
+        runs[profile] = ExecutedLectures(
+            profile, env, work, notebooks if profile == "student" else None
+        )
     return runs[profile]
 
 
@@ -124,7 +135,7 @@ def start_lecture_runs(request, lecture_runs, tmp_path_factory):
     """
     needed = {name for item in request.session.items for name in item.fixturenames}
     for profile, fixture in LECTURE_FIXTURES.items():
-        if needed & {fixture, "lectures"}:
+        if fixture in needed or ("lectures" in needed and profile != "student"):
             start(profile, lecture_runs, request, tmp_path_factory)
 
 
@@ -140,7 +151,13 @@ def online_lectures(lecture_runs, request, tmp_path_factory) -> ExecutedLectures
     return start("online", lecture_runs, request, tmp_path_factory)
 
 
-@pytest.fixture(scope="session", params=list(LECTURE_FIXTURES))
+@pytest.fixture(scope="session")
+def student_lectures(lecture_runs, request, tmp_path_factory) -> ExecutedLectures:
+    """Every notebook of the student edition executed offline, CI-sized, exercises untouched."""
+    return start("student", lecture_runs, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="session", params=["offline", "online"])
 def lectures(request) -> ExecutedLectures:
-    """The nbval run of each profile in turn."""
+    """The nbval run of each profile in turn (teacher edition)."""
     return request.getfixturevalue(LECTURE_FIXTURES[request.param])

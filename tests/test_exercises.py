@@ -365,3 +365,58 @@ def test_data_needed(capsys):
     assert_incorrect(capsys, ex, [500, 16_000], [0.5, 0.7], 16_000, 0.7, because="the task asks")
     assert_correct(capsys, ex, [300], [0.4], 300, 0.4)  # a CI-sized run: one size, all tweets
     assert_not_attempted(capsys, ex, sizes, [], 16_000, 0.7)
+
+
+# Lecture 6 ----------------------------------------------------------------------------------
+
+
+def test_gain(capsys):
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    ex = exercises.lecture(6).q1
+    names = ["a", "b", "c"]
+    y = np.array([0, 0, 1, 1, 2, 2])
+    frozen = np.array([0, 1, 1, 1, 0, 0])
+    tuned = np.array([0, 0, 1, 1, 2, 0])
+    f1 = {
+        k: f1_score(y, p, average=None, labels=range(3)) for k, p in [("f", frozen), ("t", tuned)]
+    }
+    gain = f1["t"] - f1["f"]
+    assert_correct(capsys, ex, gain, y, frozen, tuned, names)
+    assert_incorrect(capsys, ex, -gain, y, frozen, tuned, names, because="wrong sign")
+    assert_incorrect(capsys, ex, gain[:2], y, frozen, tuned, names, because="one per emotion")
+    assert_not_attempted(capsys, ex, ..., y, frozen, tuned, names)
+
+
+def test_learning_rates(capsys):
+    ex = exercises.lecture(6).q2
+    validation = list(range(2000))
+    line = assert_correct(capsys, ex, {2e-5: [0.35, 0.4], 1e-4: [0.6, 0.62]}, validation)
+    assert "+23.5 points" in line and "up to 5.0 points" in line and "2,000 tweets" in line
+    assert_incorrect(
+        capsys, ex, {2e-5: [0.35], 1e-4: [0.6, 0.62]}, validation, because="one per seed"
+    )
+    assert_incorrect(capsys, ex, {3e-5: [0.3, 0.3], 1e-4: [0.6, 0.6]}, validation, because="rates")
+    assert_incorrect(
+        capsys, ex, {2e-5: [35, 40], 1e-4: [60, 62]}, validation, because="not a percent"
+    )
+    assert_not_attempted(capsys, ex, {2e-5: [], 1e-4: []}, validation)
+
+
+def test_confidence(capsys):
+    import numpy as np
+
+    ex = exercises.lecture(6).q3
+    probabilities = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+    scored = {
+        "probabilities": probabilities,
+        "predicted": np.array([0, 1, 1]),
+        "label": np.array([0, 0, 1]),
+    }
+    right = np.array([True, False, True])
+    line = assert_correct(capsys, ex, probabilities.max(axis=1), right, scored)
+    assert "0.85 when right, 0.60 when wrong" in line
+    assert_incorrect(capsys, ex, probabilities[:, 0], right, scored, because="highest probability")
+    assert_incorrect(capsys, ex, probabilities.max(axis=1), ~right, scored, because="`correct`")
+    assert_not_attempted(capsys, ex, ..., ..., scored)

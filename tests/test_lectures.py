@@ -70,3 +70,54 @@ def test_lecture_7_measures_its_points_and_draws_the_curve(lectures):
     assert re.search(r"^14 points, \d+ s$", said, re.MULTILINE), said
     figure = next(c for c in executed.cells if "plot_learning_curve(table" in c.source)
     assert any("image/png" in out.get("data", {}) for out in figure.outputs)
+
+
+CHECK_LINE = re.compile(
+    r"^(\S+) Exercise (\d+)\.(\d+) \(.*?\) (correct|incorrect|not attempted): ", re.M
+)
+
+
+def check_lines(executed_notebook) -> list[tuple[int, str, str]]:
+    """(exercise number, status, the code cell's source) of every check line the notebook printed."""
+    notebook = nbformat.read(executed_notebook, as_version=4)
+    found = []
+    for cell in notebook.cells:
+        text = "".join(out.get("text", "") for out in cell.get("outputs", []))
+        found += [(int(m[3]), m[4], cell.source) for m in CHECK_LINE.finditer(text)]
+    return found
+
+
+@pytest.mark.slow
+def test_every_exercise_of_the_teacher_edition_prints_correct(lectures):
+    assert lectures.wait() == 0, lectures.report
+    for name in NOTEBOOKS[1:]:
+        lines = check_lines(lectures.notebook(name))
+        called = {
+            int(n)
+            for cell in nbformat.read(lectures.notebook(name), as_version=4).cells
+            if "solution" in cell.metadata.get("tags", [])
+            for n in re.findall(r"ex\.q(\d+)\.check\(", cell.source)
+        }
+        assert called, f"{name}: no exercise calls check"
+        assert {n for n, status, _ in lines if status == "correct"} == called, (
+            f"{name} ({lectures.profile}): {[(n, s) for n, s, _ in lines]}"
+        )
+        assert all(status == "correct" for _, status, _ in lines), lines
+
+
+@pytest.mark.slow
+def test_every_student_notebook_runs_untouched_and_says_not_attempted(student_lectures):
+    assert student_lectures.wait() == 0, f"a student notebook failed:\n{student_lectures.report}"
+    for name in NOTEBOOKS:
+        executed = nbformat.read(student_lectures.notebook(name), as_version=4)
+        errors = [
+            out
+            for cell in executed.cells
+            for out in cell.get("outputs", [])
+            if out.output_type == "error"
+        ]
+        assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
+        stubs = [c for c in executed.cells if "exercise" in c.metadata.get("tags", [])]
+        lines = check_lines(student_lectures.notebook(name))
+        assert len(lines) == len(stubs), f"{name}: {len(stubs)} stubs, {len(lines)} check lines"
+        assert all(status == "not attempted" for _, status, _ in lines), (name, lines)

@@ -22,9 +22,12 @@ CHECKED_TAG = "nbval-check-output"  # nbval compares this cell's output; its out
 SOLUTION_TAG = "solution"  # an exercise's answer: a stub in the student copy
 EXERCISE_TAG = "exercise"  # a stub in the student copy, where a solution was
 INSTALL_TAG = "colab-install"  # installs the course in Colab; left out of the slides
-INSTRUCTOR_TAG = (
-    "instructor"  # a prompt for the instructor: a speaker note, not in the student copy
-)
+# A prompt for the instructor: a speaker note, left out of the student copy.
+INSTRUCTOR_TAG = "instructor"
+# For the tools only (a print that nbval checks): not on the slides, the site or the student copy.
+REMOVE_TAG = "remove-cell"
+# The first line of a lesson cell that utils copies (tests/test_exports.py keeps the copy identical).
+EXPORT_MARKER = "#| export "
 # The checkout this package runs from, for the tools that edit the course's own files.
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,9 +26,11 @@ import nbformat
 from .defaults import (
     CHECKED_TAG,
     EXERCISE_TAG,
+    EXPORT_MARKER,
     INSTALL_TAG,
     INSTRUCTOR_TAG,
     NOTEBOOK_GLOB,
+    REMOVE_TAG,
     SOLUTION_TAG,
 )
 from .defaults import SOURCE_ROOT as ROOT
@@ -294,8 +296,9 @@ def solutions_text(paths: list[Path]) -> str:
 
 
 def student_edition(notebook, file_name: str | None = None, settings: dict | None = None):
-    """Copy of `notebook` with solution cells turned into stubs, instructor prompts left out and
-    every output cleared.
+    """Copy of `notebook` for students: solution cells turned into stubs, every output cleared,
+    and nothing that exists for the tools or the instructor (instructor prompts, cells tagged
+    remove-cell, nbval's tags, export markers).
 
     With `file_name` and `settings`, its Colab badge opens the student copy itself.
     """
@@ -303,7 +306,8 @@ def student_edition(notebook, file_name: str | None = None, settings: dict | Non
     if file_name is not None and settings is not None:
         set_badges(student, f"{STUDENT_DIR.name}/{file_name}", settings)
     student.metadata.pop("widgets", None)
-    student.cells = [cell for cell in student.cells if not has_tag(cell, INSTRUCTOR_TAG)]
+    left_out = (INSTRUCTOR_TAG, REMOVE_TAG)
+    student.cells = [c for c in student.cells if not any(has_tag(c, tag) for tag in left_out)]
     task = ""
     for cell in student.cells:
         cell.metadata.pop("execution", None)
@@ -312,10 +316,16 @@ def student_edition(notebook, file_name: str | None = None, settings: dict | Non
         if cell.cell_type != "code":
             continue
         cell.outputs, cell.execution_count = [], None
+        if cell.source.startswith(EXPORT_MARKER):
+            cell.source = cell.source.partition("\n")[2]
+        tags = [t for t in cell.metadata.get("tags", []) if t not in (SOLUTION_TAG, CHECKED_TAG)]
         if has_tag(cell, SOLUTION_TAG):
             cell.source = solution_stub(cell.source, task)
-            tags = [t for t in cell.metadata["tags"] if t not in (SOLUTION_TAG, CHECKED_TAG)]
-            cell.metadata["tags"] = [*tags, EXERCISE_TAG] if EXERCISE_TAG not in tags else tags
+            tags = [*tags, EXERCISE_TAG] if EXERCISE_TAG not in tags else tags
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
     return student
 
 

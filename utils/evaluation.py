@@ -1,4 +1,4 @@
-"""Scoring classifiers: lecture 5's models and metrics, bootstrap intervals, predictions in order.
+"""Scoring classifiers: lecture 5's models and metrics, bootstrap intervals, the comparison of lecture 6.
 
 The functions under "Lecture 5" are copies of the notebook's cells marked
 `#| export utils.evaluation` (tests/test_exports.py fails when they differ).
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,11 +139,13 @@ def save_baselines(
 
 @dataclass
 class Baseline:
-    """One of lecture 5's models, fitted: its validation scores and predictions."""
+    """A fitted model of the comparison: its validation scores, predictions and costs."""
 
     scores: dict[str, float]  # accuracy, f1_macro, f1_weighted, fit_seconds
     predicted: np.ndarray  # validation predictions, in the data set's order
-    model: object  # the fitted scikit-learn estimator
+    parameters: int  # the numbers it learned
+    feature_seconds: float | None = 0.0  # the model's time to extract its features (None: unknown)
+    model: object = None  # the fitted estimator, to predict other splits
 
 
 def lecture5_baselines(
@@ -175,20 +176,60 @@ def lecture5_baselines(
     where = {"device": device, "cache_dir": cache_dir}
     cls = load_features(dataset, model_name, pooling="cls", **where)
     mean = load_features(dataset, model_name, pooling="mean", **where)
-    candidates = {
-        "dummy": (DummyClassifier(strategy="most_frequent"), cls),
-        "logreg-cls": (logistic_regression(seed), cls),
-        "logreg-mean": (logistic_regression(seed), mean),
-        "tfidf": (tfidf_logistic_regression(best_C, seed), texts),
+    candidates = {  # the model, its inputs, and their cost: one pass of the encoder for both poolings
+        "dummy": (DummyClassifier(strategy="most_frequent"), cls, 0.0),
+        "logreg-cls": (logistic_regression(seed), cls, cls.seconds),
+        "logreg-mean": (logistic_regression(seed), mean, mean.seconds),
+        "tfidf": (tfidf_logistic_regression(best_C, seed), texts, 0.0),
     }
     fitted = {}
-    for name, (model, inputs) in candidates.items():
+    for name, (model, inputs, seconds) in candidates.items():
         scores_, predicted = fit_and_score(
             model, inputs["train"], y_train, inputs["validation"], y_valid
         )
-        fitted[name] = Baseline(scores_, predicted, model)
+        fitted[name] = Baseline(scores_, predicted, learned_parameters(model), seconds, model)
     fitted["tfidf"].scores["C"] = best_C
     return fitted
+
+
+# How a reader knows the models of the comparison.
+MODEL_NAMES = {
+    "dummy": "most frequent class",
+    "logreg-cls": "[CLS] + logistic regression",
+    "logreg-mean": "mean + logistic regression",
+    "tfidf": "TF-IDF + logistic regression",
+    "fine-tuned": "fine-tuned transformer",
+}
+
+
+def comparison_table(models: dict[str, Baseline], y_valid, seed: int = SEED) -> pd.DataFrame:
+    """One row per model: validation accuracy with its 95% interval, macro and weighted F1,
+    training seconds (feature extraction included, NaN when it was not recorded), learned weights."""
+    rows = {}
+    for name, model in models.items():
+        low, high = accuracy_interval(y_valid, model.predicted, seed)
+        features = np.nan if model.feature_seconds is None else model.feature_seconds
+        rows[MODEL_NAMES.get(name, name)] = {
+            "accuracy": model.scores["accuracy"],
+            "accuracy_low": low,
+            "accuracy_high": high,
+            "f1_macro": model.scores["f1_macro"],
+            "f1_weighted": model.scores["f1_weighted"],
+            "feature_seconds": features,
+            "fit_seconds": model.scores["fit_seconds"],
+            "train_seconds": features + model.scores["fit_seconds"],
+            "learned_weights": model.parameters,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def save_fine_tuning(results_dir: str | os.PathLike, **run) -> Path:
+    """Write lecture 6's run (model, data, settings, time, scores) to results_dir/fine_tuning.json."""
+    folder = Path(results_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / "fine_tuning.json"
+    file.write_text(json.dumps(run, indent=2, default=float))
+    return file
 
 
 def _saved_baselines(results_dir, model_name: str, train_tweets: int) -> dict[str, dict]:
@@ -209,55 +250,3 @@ def learned_parameters(model) -> int:
     final = model[-1] if hasattr(model, "steps") else model
     weights = [getattr(final, name, None) for name in ("coef_", "intercept_")]
     return sum(int(w.size) for w in weights if w is not None)
-
-
-@dataclass
-class Predictions:
-    """Class probabilities, true label ids and per-example loss for one split, row by row."""
-
-    probabilities: np.ndarray  # (n, num_labels)
-    labels: np.ndarray  # true label ids
-    loss: np.ndarray  # cross-entropy of each example
-    metrics: dict[str, float]
-
-    @property
-    def predicted(self) -> np.ndarray:
-        """The most probable label id of each example."""
-        return self.probabilities.argmax(axis=1)
-
-
-def predict(model, tokenizer, dataset, batch_size: int = 64) -> Predictions:
-    """Probabilities, per-tweet loss and metrics of a classifier on `dataset`, in the data set's order."""
-    import torch
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
-
-    from .finetune import tokenize
-    from .models import mixed_precision
-
-    # Lecture 6's Trainer groups batches by length, for prediction too, which reorders the rows.
-    # A Trainer with default settings keeps them in order.
-    with tempfile.TemporaryDirectory() as scratch:
-        args = TrainingArguments(
-            output_dir=scratch,
-            per_device_eval_batch_size=batch_size,
-            dataloader_pin_memory=torch.cuda.is_available(),
-            report_to="none",
-            **mixed_precision(),
-        )
-        trainer = Trainer(
-            model=model,
-            args=args,
-            processing_class=tokenizer,
-            data_collator=DataCollatorWithPadding(tokenizer),
-        )
-        output = trainer.predict(tokenize(dataset, tokenizer))
-    logits = torch.as_tensor(output.predictions).float()
-    labels = torch.as_tensor(output.label_ids)
-    loss = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
-    predicted = logits.argmax(dim=-1).numpy()
-    return Predictions(
-        probabilities=logits.softmax(dim=-1).numpy(),
-        labels=labels.numpy(),
-        loss=loss.numpy(),
-        metrics={"loss": float(loss.mean()), **scores(labels.numpy(), predicted)},
-    )

@@ -630,3 +630,95 @@ def _data_needed(sizes, accuracies, n_train, full_accuracy) -> str:
             f"model fitted on them scores {full_accuracy:.4f}: same seed, same data, same model."
         )
     return "from " + ", ".join(f"{n:,}: {a:.1%}" for n, a in zip(sizes, accuracies)) + "."
+
+
+# Lecture 6 ----------------------------------------------------------------------------------
+
+
+@exercise(
+    6,
+    1,
+    "who gained most",
+    hint="f1_score(y_valid, predicted, average=None, labels=range(len(label_names))) gives one F1 "
+    "per emotion; do it for both models and subtract.",
+)
+def _gain(gain, y_valid, frozen, tuned, label_names) -> str:
+    from sklearn.metrics import f1_score
+
+    attempted("gain", gain)
+    labels = range(len(label_names))
+    expected = f1_score(y_valid, tuned, average=None, labels=labels, zero_division=0) - f1_score(
+        y_valid, frozen, average=None, labels=labels, zero_division=0
+    )
+    got = np.asarray(_list(gain), dtype=float)
+    if got.shape != expected.shape:
+        raise Incorrect(f"`gain` holds {got.size} values; one per emotion gives {expected.size}.")
+    if np.allclose(got, -expected):
+        raise Incorrect("`gain` has the wrong sign: fine-tuned minus frozen.")
+    if not np.allclose(got, expected, atol=1e-6):
+        k = int(np.argmax(np.abs(got - expected)))
+        raise Incorrect(
+            f"the gain of {label_names[k]} is {got[k]:.3f}, but it is {expected[k]:.3f}."
+        )
+    order = np.argsort(-expected)
+    best = ", ".join(f"{label_names[k]} {expected[k]:+.2f}" for k in order[:2])
+    return f"the largest gains in F1 are {best}."
+
+
+@exercise(
+    6,
+    2,
+    "the learning rate, measured",
+    hint="Inside the loop: set_seed(seed); run_args = training_arguments(..., epochs=1, "
+    "learning_rate=rate, seed=seed, eval_strategy='no', save_strategy='no'); run = make_trainer("
+    "load_classifier(cfg.model_name, label_names), tokenizer, runs, run_args); run.train(); then "
+    "run.evaluate()['eval_accuracy'].",
+)
+def _learning_rates(accuracies, validation) -> str:
+    if not any(_list(runs) for runs in dict(accuracies).values()):
+        raise NotAttempted(
+            "`accuracies` holds no accuracy yet. Fill it in, then run the cell again."
+        )
+    if sorted(accuracies) != [2e-5, 1e-4]:
+        raise Incorrect(
+            f"`accuracies` has the rates {sorted(accuracies)}; the task asks for 2e-5, 1e-4."
+        )
+    for rate, runs in accuracies.items():
+        runs = _list(runs)
+        if len(runs) != 2:
+            raise Incorrect(f"accuracies[{rate:g}] holds {len(runs)} accuracies, one per seed: 2.")
+        for value in runs:
+            share(f"an accuracy at {rate:g}", value)
+    means = {rate: float(np.mean(runs)) for rate, runs in accuracies.items()}
+    spread = max(abs(runs[0] - runs[1]) for runs in accuracies.values())
+    gap = means[1e-4] - means[2e-5]
+    n = len(validation)
+    wobble = 1.96 * np.sqrt(0.25 / n)  # the widest 95% interval of one accuracy on n tweets
+    return (
+        f"1e-4 minus 2e-5: {100 * gap:+.1f} points; the seeds differ by up to {100 * spread:.1f} "
+        f"points; one accuracy on {n:,} tweets wobbles by up to about ±{100 * wobble:.1f} points."
+    )
+
+
+@exercise(
+    6,
+    3,
+    "is the model sure when it is right",
+    hint="scored['probabilities'] has one row per tweet: its max(axis=1) is the confidence; compare "
+    "scored['predicted'] with scored['label'].",
+)
+def _confidence(confidence, correct, scored) -> str:
+    attempted("confidence", confidence)
+    attempted("correct", correct)
+    expected = np.asarray(scored["probabilities"]).max(axis=1)
+    right = np.asarray(scored["predicted"]) == np.asarray(scored["label"])
+    got = np.asarray(confidence, dtype=float)
+    if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-6):
+        raise Incorrect("`confidence` should be the highest probability of each tweet, in order.")
+    if np.asarray(correct).shape != right.shape or (np.asarray(correct) != right).any():
+        raise Incorrect("`correct` should say, tweet by tweet, whether the answer is the label.")
+    median = {
+        name: float(np.median(expected[group])) if group.any() else float("nan")
+        for name, group in (("right", right), ("wrong", ~right))
+    }
+    return f"median confidence {median['right']:.2f} when right, {median['wrong']:.2f} when wrong."

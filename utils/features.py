@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +49,15 @@ def extract_hidden_states(
     "fast-bf16" or "fast-int8" ask for one of the two.
     What each mode costs in speed and accuracy is measured by `make bench` (README, Performance).
     """
+    return _extract(
+        texts, model, tokenizer, pooling, batch_size, device, max_length, cache_dir, progress, mode
+    )[0]
+
+
+def _extract(
+    texts, model, tokenizer, pooling, batch_size, device, max_length, cache_dir, progress, mode
+) -> tuple[np.ndarray, float | None]:
+    """`extract_hidden_states`, and the seconds the model took (as cached; None if unknown)."""
     if pooling not in POOLINGS:
         raise ValueError(f"pooling='{pooling}' is not one of: {', '.join(POOLINGS)}.")
     if mode not in MODES:
@@ -55,21 +65,24 @@ def extract_hidden_states(
     texts = [str(text) for text in texts]
     hidden_size = model.config.hidden_size
     if not texts:
-        return np.zeros((0, hidden_size), dtype=np.float32)
+        return np.zeros((0, hidden_size), dtype=np.float32), 0.0
     device = torch.device(device) if device is not None else _model_device(model)
     recipe = resolve_mode(mode, device)
     max_length = max_length or _model_max_length(model, tokenizer)
     precision = numeric_precision(recipe, device)
     cache = FeatureCache(cache_dir, model, texts, max_length, precision) if cache_dir else None
     if cache is not None and (hit := cache.load(pooling, hidden_size)) is not None:
-        return hit
+        return hit, cache.seconds()
+    start = time.perf_counter()
     features = _compute(
         texts, model, tokenizer, device, recipe, max_length, batch_size, progress and not in_ci()
     )
+    seconds = time.perf_counter() - start
     if cache is not None:
         for name, array in features.items():
             cache.save(name, array)
-    return features[pooling]
+        cache.save_seconds(seconds)
+    return features[pooling], seconds
 
 
 def hidden_states_map_fn(
@@ -154,6 +167,22 @@ class FeatureCache:
             warnings.warn(f"Ignoring damaged cache file {path}; recomputing.", stacklevel=3)
             return None
         return array
+
+    def seconds(self) -> float | None:
+        """How long the model took for these texts (both poolings), when that was recorded."""
+        try:
+            return float(json.loads(self._timing_path().read_text())["seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save_seconds(self, seconds: float) -> None:
+        """Record how long the model took, beside the features (lecture 6 counts it as cost)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._timing_path().write_text(json.dumps({"seconds": seconds}))
+
+    def _timing_path(self) -> Path:
+        key = json.dumps(self.identity, sort_keys=True)
+        return self.folder / f"hidden-seconds-{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
 
     def save(self, pooling: str, array: np.ndarray) -> None:
         """Write the array to a temporary file, then rename it into place."""
@@ -303,6 +332,15 @@ def _model_max_length(model, tokenizer) -> int:
     return context_size(tokenizer, model.config)
 
 
+class FeatureMatrices(dict):
+    """Feature matrices by split, with the seconds the model took to compute them all.
+
+    `seconds` is None when the features came from a cache that did not record it.
+    """
+
+    seconds: float | None = None
+
+
 def load_features(
     dataset,
     model_name: str,
@@ -311,20 +349,26 @@ def load_features(
     splits: Sequence[str] = ("train", "validation"),
     device: str | torch.device = "cpu",
     cache_dir: str | os.PathLike | None = None,
-) -> dict[str, np.ndarray]:
+) -> FeatureMatrices:
     """Feature matrices of `model_name` for `splits`, from `cache_dir` when lecture 3 put them there."""
     from transformers import AutoModel
 
     tokenizer = load_tokenizer(model_name)
     model = AutoModel.from_pretrained(model_name).to(device)
-    return {
-        split: extract_hidden_states(
+    matrices, times = FeatureMatrices(), []
+    for split in splits:
+        matrices[split], seconds = _extract(
             dataset[split]["text"],
             model,
             tokenizer,
-            pooling=pooling,
-            device=device,
-            cache_dir=cache_dir,
+            pooling,
+            None,
+            device,
+            None,
+            cache_dir,
+            True,
+            "exact",
         )
-        for split in splits
-    }
+        times.append(seconds)
+    matrices.seconds = None if None in times else float(sum(times))
+    return matrices
