@@ -46,10 +46,10 @@ $(HUB_STAMP):
 	$(HUB_VENV)/bin/python -m pip --disable-pip-version-check install -q "olah==$(OLAH_VERSION)"
 	@rm -f $(HUB_VENV)/.installed-* && touch $@
 
+# Every lecture, executed into build/notebooks/ with all outputs: a progress bar per lecture, then
+# the time each took (also in build/notebooks/timings.json, which the site reads).
 course: $(STAMP)
-	@mkdir -p build/notebooks
-	$(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=7200 \
-	  --output-dir build/notebooks notebooks/[0-9]*.ipynb
+	$(PY) -m utils.course --out build/notebooks notebooks/[0-9]*.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
