@@ -37,7 +37,7 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
 
 def test_environment_installs_the_course_with_its_extras():
     text = (ROOT / "environment.yml").read_text()
-    assert "python=3.11" in text and "-e .[dev,offline]" in text
+    assert "python=3.11" in text and "-e .[dev,offline,site]" in text
 
 
 def test_dependencies_have_lower_bounds_and_no_pins():
