@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,6 @@ class Lecture:
     number: str
     title: str
     goals: list[str] = field(default_factory=list)
-    run: str = ""  # which run produced the outputs, in words
     time: str = ""  # how long the lecture ran, e.g. "3 min 8 s"
     deck: str = ""  # the slide deck's address in the site, when slides are included
     pdf: str = ""
@@ -279,16 +279,10 @@ def stage_lectures(
     source: Path, stage: Path, student_dir: Path, settings: dict[str, str]
 ) -> list[Lecture]:
     """Prepared lecture notebooks in `stage`/lectures and student copies in `stage`/_student."""
-    notebooks = lecture_notebooks(source)
-    if not notebooks:
-        raise FileNotFoundError(
-            f"no executed lecture notebooks ({NOTEBOOK_GLOB}) in {source}: run `make course` "
-            "first, or point SITE_FROM at a folder of executed notebooks"
-        )
     (stage / "lectures").mkdir(parents=True)
     (stage / "_student").mkdir()
     lectures = []
-    for path in notebooks:
+    for path in lecture_notebooks(source):
         notebook = nbformat.read(path, as_version=4)
         first = next((c for c in notebook.cells if c.cell_type == "markdown"), None)
         info = parse_title(first.source) if first is not None else None
@@ -300,7 +294,7 @@ def stage_lectures(
             shutil.copy(student, stage / "_student" / path.name)
             links += f" · {{download}}`Download the student notebook <../_student/{path.name}>`"
         nbformat.write(prepare_lecture(notebook, links, run), stage / "lectures" / path.name)
-        lectures.append(Lecture(path.stem, number, title, info.goals if info else [], run))
+        lectures.append(Lecture(path.stem, number, title, info.goals if info else []))
     return lectures
 
 
@@ -313,11 +307,20 @@ def build(
     strict: bool = False,
 ) -> Path:
     """Build the site from the executed notebooks in `source` into `out_dir`; return index.html."""
-    from sphinx.cmd.build import build_main
-
     from slides.results import results_page
 
     source, out_dir = Path(source), Path(out_dir)
+    if not lecture_notebooks(source):
+        raise FileNotFoundError(
+            f"no executed lecture notebooks ({NOTEBOOK_GLOB}) in {source}: run `make course` "
+            "first, or point SITE_FROM at a folder of executed notebooks"
+        )
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        if not (out_dir / ".buildinfo").is_file():
+            raise RuntimeError(
+                f"{out_dir} is not empty and holds no earlier site: choose another --out"
+            )
+        shutil.rmtree(out_dir)  # pages of lectures that are gone must go too
     stage = out_dir.parent / f"{out_dir.name}-src"
     shutil.rmtree(stage, ignore_errors=True)
     shutil.copytree(SITE_SOURCES, stage, ignore=shutil.ignore_patterns("*.j2", "__pycache__"))
@@ -344,10 +347,10 @@ def build(
     results = results_page(results_dir, stage / "_generated")
     render("results.md.j2", stage / "results.md", results=results, **values)
 
-    args = ["-b", "html", "-q", "-d", str(stage / ".doctrees"), str(stage), str(out_dir)]
-    if strict:
-        args[3:3] = ["-W", "--keep-going"]
-    status = build_main(args)
+    # In a process of its own: Sphinx keeps state between builds and its extensions warn on import.
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(stage / ".doctrees")]
+    command += ["-W", "--keep-going"] if strict else []
+    status = subprocess.run([*command, str(stage), str(out_dir)]).returncode
     if status:
         raise RuntimeError(f"Sphinx failed to build the site (exit status {status}); see above")
     return out_dir / "index.html"

@@ -267,6 +267,12 @@ def test_site_tools_are_installed_with_the_course():
 def test_build_says_what_to_do_without_executed_notebooks(tmp_path, capsys):
     assert site.main(["--from", str(tmp_path), "--out", str(tmp_path / "site")]) == 1
     assert "run `make course` first" in capsys.readouterr().err
+    nbformat.write(lecture_notebook(), tmp_path / "09_small.ipynb")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("keep me")
+    assert site.main(["--from", str(tmp_path), "--out", str(tmp_path / "mine")]) == 1
+    assert "holds no earlier site" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "thesis.tex").is_file()
 
 
 # --- the built site in Chromium -------------------------------------------------------------------
@@ -291,9 +297,21 @@ def built_site(offline_lectures, tmp_path_factory) -> Path:
     machines = offline_lectures.folder.parent / "machines"  # each notebook's own cache folder
     for found in sorted(machines.glob("*/**/results/*.json")):
         shutil.copy(found, collected / found.name)
+    decks = tmp_path_factory.mktemp("slides")  # stand-ins for `make slides`' decks (tested apart)
+    names = [path.stem for path in editions.course_notebooks()]
+    (decks / "decks.json").write_text(json.dumps([{"name": name} for name in names]))
+    for name in [*names, "index"]:
+        (decks / f"{name}.html").write_text(f"<!doctype html><title>{name}</title>")
+    source = tmp_path_factory.mktemp(
+        "executed"
+    )  # the executed copies and times as make course leaves them
+    for name in names:
+        shutil.copy(offline_lectures.notebook(f"{name}.ipynb"), source)
+    lectures = [{"notebook": f"{n}.ipynb", "seconds": 61.0, "status": "ok"} for n in names]
+    (source / "timings.json").write_text(json.dumps({"machine": "a test", "lectures": lectures}))
     out = tmp_path_factory.mktemp("site") / "site"
     start = time.perf_counter()
-    site.build(offline_lectures.folder, out, results_dir=collected, strict=True)
+    site.build(source, out, results_dir=collected, slides_dir=decks, strict=True)
     print(f"site built in {time.perf_counter() - start:.1f} s")
     return out
 
@@ -380,6 +398,14 @@ def test_every_page_loads_only_from_the_site_and_shows_everything(built_site, se
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     report, links, pages = {}, set(), site_pages(built_site)
     assert {"index.html", "results.html", "instructors.html", "setup.html"} <= set(pages)
+    lectures = len(editions.course_notebooks())
+    instructors = (built_site / "instructors.html").read_text(encoding="utf-8")
+    assert (
+        instructors.count('">deck</a>') == lectures and instructors.count("1 min 1 s") == lectures
+    )
+    assert (built_site / "index.html").read_text(encoding="utf-8").count("1 min 1 s") == lectures
+    results_page = (built_site / "results.html").read_text(encoding="utf-8")
+    assert "Not available" not in results_page and "learning_curve.png" in results_page
     assert len([p for p in pages if p.startswith("lectures/")]) == len(editions.course_notebooks())
     visit = Visit(browser, served, DESKTOP)
     for path in pages:
