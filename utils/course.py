@@ -30,7 +30,6 @@ from .editions import course_notebooks
 
 TIMINGS_FILE = "timings.json"
 CELL_TIMEOUT = 7_200  # seconds one cell may run: lecture 6 fine-tunes in one cell
-KERNEL_NAME = "python3"
 
 
 @dataclass
@@ -65,7 +64,6 @@ def execute(path: Path, out_dir: Path, timeout: int = CELL_TIMEOUT, label: str =
     client = NotebookClient(
         notebook,
         timeout=timeout,
-        kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(path.parent)}},  # the kernel starts in notebooks/
         on_cell_execute=progress.cell_started,
         on_cell_executed=progress.cell_done,
@@ -145,12 +143,8 @@ def table(times: list[LectureTime]) -> str:
 
 
 def machine() -> str:
-    """The machine in a few words: processor, cores, and the GPU torch sees (if torch is loaded)."""
-    words = f"{platform.machine()}, {os.cpu_count()} CPU cores"
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        words += f", {torch.cuda.get_device_name(0)}"
-    return words
+    """The machine in a few words (each lecture's setup report names its device: CPU or GPU)."""
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores"
 
 
 def write_timings(times: list[LectureTime], out_dir: Path) -> Path:
