@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,14 @@ def write_notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-def run_course(*args: str) -> subprocess.CompletedProcess:
+def run_course(*args: str, bars: bool = True) -> subprocess.CompletedProcess:
+    """`python -m utils.course ARGS`, with progress bars on (as in a terminal) or off (TQDM_DISABLE)."""
+    env = {
+        k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"
+    }  # utils.setup() in CI sets it
+    env |= {} if bars else {"TQDM_DISABLE": "1"}
     command = [sys.executable, "-m", "utils.course", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_runs_notebooks_with_progress_and_saves_their_times(tmp_path):
@@ -68,8 +74,11 @@ def test_runs_notebooks_with_progress_and_saves_their_times(tmp_path):
 def test_stops_at_a_failing_notebook_and_says_where_the_error_is(tmp_path):
     bad = write_notebook(tmp_path / "01_bad.ipynb", "x = 1", "raise ValueError('no tweets here')")
     after = write_notebook(tmp_path / "02_after.ipynb", "print('never')")
-    done = run_course("--out", str(tmp_path / "out"), str(bad), str(after))
+    done = run_course("--out", str(tmp_path / "out"), str(bad), str(after), bars=False)
     assert done.returncode == 1
+    start, end = done.stdout.splitlines()[:2]  # without bars: a line as it starts, one as it ends
+    assert start == "[1/2] 01_bad: 2 cells" and end.startswith("[1/2] 01_bad: 2/2 cells [0:")
+    assert end.endswith("], failed")
     assert "ValueError" in done.stderr and "no tweets here" in done.stderr
     assert (
         f"01_bad.ipynb failed (the whole traceback is in {tmp_path / 'out' / '01_bad.ipynb'})"

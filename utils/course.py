@@ -76,28 +76,32 @@ def execute(path: Path, out_dir: Path, timeout: int = CELL_TIMEOUT, label: str =
         status, error = "failed", "\n".join(str(failure).strip().splitlines()[-12:])
     finally:
         seconds = time.perf_counter() - start
-        progress.close("failed" if status != "ok" else "")
+        progress.close("failed" if status != "ok" else "", seconds)
         shutil.rmtree(sockets, ignore_errors=True)
         out_dir.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, out_dir / path.name)
-    return LectureTime(path.name, round(seconds, 1), progress.bar.n, status, error)
+    return LectureTime(path.name, round(seconds, 1), progress.done, status, error)
 
 
 class Progress:
-    """A tqdm bar of code cells whose clock keeps running while a long cell works."""
+    """A tqdm bar of code cells whose clock keeps running while a long cell works.
+
+    With progress bars turned off (TQDM_DISABLE=1), one line when a lecture starts and one when it ends.
+    """
 
     def __init__(self, label: str, total: int) -> None:
         from tqdm.auto import tqdm
 
+        self.label, self.total, self.done = label, total, 0
         interactive = sys.stdout.isatty()
         self.bar = tqdm(
             total=total, desc=label, file=sys.stdout, mininterval=0 if interactive else 30
         )
         self.bar.bar_format = "{desc}: {n_fmt}/{total_fmt} cells [{elapsed}]{postfix}"
+        if self.bar.disable:
+            print(f"{label}: {total} cells", flush=True)
         self._stop = threading.Event()
-        every = (
-            1 if interactive else 60
-        )  # a log file gets a line a minute, a terminal a tick a second
+        every = 1 if interactive else 60  # a terminal ticks every second, a log file every minute
         self._clock = threading.Thread(target=self._tick, args=(every,), daemon=True)
         self._clock.start()
 
@@ -113,14 +117,18 @@ class Progress:
 
     def cell_done(self, cell, cell_index: int, execute_reply) -> None:
         """Count a finished cell."""
+        self.done += 1
         self.bar.update(1)
 
-    def close(self, note: str) -> None:
+    def close(self, note: str, seconds: float) -> None:
         """Stop the clock; leave the final line with `note`."""
         self._stop.set()
         self._clock.join()
         self.bar.set_postfix_str(note, refresh=False)
         self.bar.close()
+        if self.bar.disable:
+            ending = f", {note}" if note else ""
+            print(f"{self.label}: {self.done}/{self.total} cells [{duration(seconds)}]{ending}")
 
 
 def duration(seconds: float) -> str:
