@@ -42,6 +42,10 @@ def read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _number(value) -> float | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
@@ -78,7 +82,10 @@ def comparison_table(logreg: dict, fine_tuning: dict) -> str:
         rows.append(
             [name, accuracy, _decimal(row.get("f1_macro")), _decimal(row.get("f1_weighted"))]
         )
-        rows[-1] += ["–", _seconds(time)]
+        test = _dict(_dict(fine_tuning.get(key)).get("test")).get(
+            "accuracy"
+        )  # lecture 6 tests TF-IDF
+        rows[-1] += [_percent(test), _seconds(time)]
     valid = fine_tuning.get("validation")
     if isinstance(valid, dict):
         test = fine_tuning.get("test") if isinstance(fine_tuning.get("test"), dict) else {}
