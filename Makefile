@@ -18,7 +18,7 @@ OLAH_VERSION := 0.5.4
 HUB_STAMP := $(HUB_VENV)/.installed-olah-$(OLAH_VERSION)
 LINT_PATHS := utils tests notebooks benchmarks slides
 
-.PHONY: install hub-venv course test lint format data bench gpu-report gpu-kit slides student badges clean
+.PHONY: install hub-venv course test lint format data bench gpu-report gpu-kit slides site student badges clean
 
 install: $(STAMP)
 
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ is needed"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(MAKE) --no-print-directory torch-$(TORCH)
-	$(PIP) install -e ".[dev,offline]"
+	$(PIP) install -e ".[dev,offline,site]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -46,10 +46,10 @@ $(HUB_STAMP):
 	$(HUB_VENV)/bin/python -m pip --disable-pip-version-check install -q "olah==$(OLAH_VERSION)"
 	@rm -f $(HUB_VENV)/.installed-* && touch $@
 
+# Every lecture, executed into build/notebooks/ with all outputs: a progress bar per lecture, then
+# the time each took (also in build/notebooks/timings.json, which the site reads).
 course: $(STAMP)
-	@mkdir -p build/notebooks
-	$(PY) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=7200 \
-	  --output-dir build/notebooks notebooks/[0-9]*.ipynb
+	$(PY) -m utils.course --out build/notebooks notebooks/[0-9]*.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -102,3 +102,11 @@ slides: $(STAMP)
 	$(SLIDES_FROM)/: run 'make course' first, or 'make slides SLIDES_FROM=DIR'."; exit 1; }
 	@bash slides/install-chromium.sh
 	$(PY) slides/build.py --from $(SLIDES_FROM) --out build/slides
+
+# The course as a static website in build/site/ (Sphinx, MyST-NB, Sphinx Book Theme; nothing is
+# executed). From `make course`'s build/notebooks/, or another executed run: make site SITE_FROM=DIR
+SITE_FROM ?= build/notebooks
+site: $(STAMP)
+	@ls $(SITE_FROM)/[0-9][0-9]_*.ipynb >/dev/null 2>&1 || { echo "No executed lecture notebooks in \
+	$(SITE_FROM)/: run 'make course' first, or 'make site SITE_FROM=DIR'."; exit 1; }
+	$(PY) -m slides.site --from $(SITE_FROM) --out build/site

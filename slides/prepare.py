@@ -97,7 +97,7 @@ def prepare(notebook: NotebookNode) -> tuple[NotebookNode, TitleInfo | None]:
     nb.cells = [c for c in nb.cells if slide_type(c) != "skip"]
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = [_trim(o) for o in cell.outputs if _keep_output(o)]
+            cell.outputs = [trim_output(o) for o in cell.outputs if keep_output(o)]
             hidden = _tags(cell) & {*HIDE_INPUT_TAGS, *HIDE_OUTPUT_TAGS}
             width = _figure_width(cell)
             if width and width <= BESIDE_MAX_WIDTH and cell.source.strip() and not hidden:
@@ -111,8 +111,8 @@ def prepare(notebook: NotebookNode) -> tuple[NotebookNode, TitleInfo | None]:
     return nb, info
 
 
-def _keep_output(output: NotebookNode) -> bool:
-    """Warnings, progress bars and widget-only outputs have no place on a slide."""
+def keep_output(output: NotebookNode) -> bool:
+    """Warnings, progress bars and widget-only outputs have no place on a slide (nor on the site)."""
     if output.get("output_type") == "stream":
         return output.get("name") != "stderr"
     data = output.get("data", {})
@@ -131,7 +131,8 @@ def _figure_width(cell: NotebookNode) -> int:
     return max(widths)
 
 
-def _trim(output: NotebookNode) -> NotebookNode:
+def trim_output(output: NotebookNode) -> NotebookNode:
+    """The output without its widget view (the plain text or picture beside it stays)."""
     output.get("data", {}).pop(WIDGET_MIME, None)
     return output
 

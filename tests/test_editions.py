@@ -158,10 +158,15 @@ def test_badge_added_under_title_when_missing():
 def test_course_settings_read_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x-course"\n[tool.emotion_course]\n'
-        'repository = "https://github.com/a/b.git"\nbranch = "v1"\n'
+        'repository = "https://github.com/a/b.git"\nbranch = "v1"\nsite = "https://a.github.io/b/"\n'
     )
     settings = editions.course_settings(tmp_path)
-    assert settings == {"name": "x-course", "repository": "https://github.com/a/b", "branch": "v1"}
+    assert settings == {
+        "name": "x-course",
+        "repository": "https://github.com/a/b",
+        "branch": "v1",
+        "site": "https://a.github.io/b/",
+    }
     assert editions.colab_url("01_x.ipynb", settings).endswith(
         "/github/a/b/blob/v1/notebooks/01_x.ipynb"
     )

@@ -37,7 +37,7 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
 
 def test_environment_installs_the_course_with_its_extras():
     text = (ROOT / "environment.yml").read_text()
-    assert "python=3.11" in text and "-e .[dev,offline]" in text
+    assert "python=3.11" in text and "-e .[dev,offline,site]" in text
 
 
 def test_dependencies_have_lower_bounds_and_no_pins():
@@ -61,7 +61,7 @@ def test_utils_imports_run_one_way():
     import ast
 
     order = ["defaults", "data", "config", "models", "features", "plots", "finetune", "evaluation"]
-    order += ["exercises", "editions"]
+    order += ["exercises", "editions", "course"]
     modules = sorted(p.stem for p in (ROOT / "utils").glob("*.py") if p.stem != "__init__")
     assert sorted(order) == modules, "a new module needs its place in this order and the README"
     for position, name in enumerate(order):

@@ -101,7 +101,7 @@ def course_notebooks(root: Path = ROOT) -> list[Path]:
 
 
 def course_settings(root: Path = ROOT) -> dict[str, str]:
-    """Package name, repository URL and branch from pyproject.toml ([tool.emotion_course])."""
+    """Package name, repository URL, branch and site address from pyproject.toml ([tool.emotion_course])."""
     import tomllib  # Python 3.11+, like the course tooling
 
     pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
@@ -110,6 +110,7 @@ def course_settings(root: Path = ROOT) -> dict[str, str]:
         "name": pyproject["project"]["name"],
         "repository": course["repository"].rstrip("/").removesuffix(".git"),
         "branch": course.get("branch", "main"),
+        "site": course.get("site", ""),
     }
 
 
