@@ -99,6 +99,9 @@ def test_lecture_1_installs_the_course_in_a_bare_colab_runtime_and_runs(hub_mirr
     github = f"git+{settings['repository']}.git@{settings['branch']}"
     assert github in install.source
     install.source = install.source.replace(github, f"git+file://{repo}@main")
+    # A student stuck on an exercise asks for a nudge and a worked solution.
+    help_cell = nbformat.v4.new_code_cell("ex.q1.hint()\nex.q1.solution()")
+    lecture.cells.append(help_cell)
     nbformat.write(lecture, content / LECTURE)
 
     env = online_env(hub_mirror, tmp_path / "hf-home") | {
@@ -119,6 +122,12 @@ def test_lecture_1_installs_the_course_in_a_bare_colab_runtime_and_runs(hub_mirr
     assert "Course installed." in printed[install.id]
     setup = next(c for c in executed.cells if "utils.setup()" in c.source)
     assert "profile      : online" in printed[setup.id]
+    stubs = [c for c in executed.cells if editions.has_tag(c, editions.EXERCISE_TAG)]
+    assert stubs and all("not attempted:" in printed[c.id] for c in stubs)
+    asked = next(c for c in executed.cells if c.source == help_cell.source)
+    assert printed[asked.id].startswith("Hint for Exercise 1.1")
+    shown = "".join(o.get("data", {}).get("text/markdown", "") for o in asked.outputs)
+    assert "Solution to Exercise 1.1" in shown and "```python" in shown, asked.outputs
     # The base dependencies must bring every module a lecture imports (no offline extra on Colab).
     code = f"import {', '.join(sorted(lecture_imports()))}"
     run([kernel["python"], "-c", code], env=env, timeout=300)
