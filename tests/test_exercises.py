@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -303,6 +304,88 @@ def test_truncation(capsys, tokenizer):
     assert_incorrect(capsys, ex, 2, 3, texts, tokenizer, because="`too_long`")
     assert_incorrect(capsys, ex, 3, 2, texts, tokenizer, because="exactly the 2 tweets it cuts")
     assert_not_attempted(capsys, ex, ..., ..., texts, tokenizer)
+
+
+# Lecture 4 ----------------------------------------------------------------------------------
+
+
+def clusters(n: int = 60, width: int = 8, seed: int = 0):
+    """Rows in three direction clusters with lengths that vary (cosine and Euclidean differ)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 3
+    centres = rng.normal(size=(3, width)) + 2.0  # a shared offset, as in the hidden states
+    X = centres[labels] + rng.normal(scale=0.6, size=(n, width))
+    return X * rng.uniform(0.5, 3.0, size=(n, 1)), labels
+
+
+def test_standing_apart_in_the_full_space(capsys):
+    ex = exercises.lecture(4).q1
+    names = ["sadness", "joy", "love"]
+    labels = np.array([0, 0, 1, 1, 2, 2, 0, 1])
+    rows = np.array([0, 2, 4, 5])  # probe tweets: one sadness, one joy, two love
+    near = np.array([[6, 1, 2], [3, 7, 0], [5, 0, 1], [4, 2, 3]])
+    right = {"sadness": 2 / 3, "joy": 2 / 3, "love": (1 / 3 + 1 / 3) / 2}
+    assert_correct(capsys, ex, right, near, labels, rows, names)
+    overall = float(np.mean([2 / 3, 2 / 3, 1 / 3, 1 / 3]))  # one average for all emotions
+    wrong = dict.fromkeys(names, overall)
+    assert_incorrect(capsys, ex, wrong, near, labels, rows, names, because="the 1 sadness tweet of")
+    stub = dict.fromkeys(names, ...)
+    assert_not_attempted(capsys, ex, stub, near, labels, rows, names)
+    assert_not_attempted(capsys, ex, {}, near, labels, rows, names)
+    assert_incorrect(capsys, ex, {"joy": 0.5}, near, labels, rows, names, because="keys")
+
+
+def nearest(X, k=15, metric="cosine"):
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=k, metric=metric).fit(X).kneighbors()[1]
+
+
+def overlap(before, after):
+    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(before, after)]))
+
+
+def test_what_the_map_keeps(capsys):
+    ex = exercises.lecture(4).q2
+    X, _ = clusters()
+    rng = np.random.default_rng(1)
+    maps = {5: X[:, :2], 50: rng.normal(size=(len(X), 2))}  # stand-ins for two projections
+    kept = {n: overlap(nearest(X), nearest(plane, metric="euclidean")) for n, plane in maps.items()}
+    assert kept[5] > kept[50] + 0.1, "the test needs two maps that keep different shares"
+    assert_correct(capsys, ex, kept, maps, X)
+    swapped = {5: kept[50], 50: kept[5]}
+    assert_incorrect(capsys, ex, swapped, maps, X, because="`kept_on_map[5]`")
+    percent = {n: 50 * share for n, share in kept.items()}
+    assert_incorrect(capsys, ex, percent, maps, X, because="not a percent")
+    assert_incorrect(capsys, ex, {5: kept[5]}, maps, X, because="keys [5, 50]")
+    assert_incorrect(capsys, ex, kept, {5: maps[5], 50: maps[50][:10]}, X, because="shape")
+    assert_not_attempted(capsys, ex, {}, {}, X)
+
+
+def test_standardising(capsys):
+    from sklearn.preprocessing import StandardScaler
+
+    ex = exercises.lecture(4).q3
+    X, labels = clusters()
+    X[:, 0] *= 50  # one wide column: standardising and centring part ways
+    kept, same = {}, {}
+    for name, scaler in [
+        ("centring", StandardScaler(with_std=False)),
+        ("standardising", StandardScaler()),
+    ]:
+        near = nearest(scaler.fit_transform(X))
+        kept[name] = overlap(nearest(X), near)
+        same[name] = float((labels[near] == labels[:, None]).mean())
+    assert abs(kept["centring"] - kept["standardising"]) > 0.02, "the scalings must differ here"
+    assert_correct(capsys, ex, kept, same, X, labels)
+    swapped = {"centring": kept["standardising"], "standardising": kept["centring"]}
+    assert_incorrect(capsys, ex, swapped, same, X, labels, because="kept_share['centring']")
+    unscaled = float((labels[nearest(X)] == labels[:, None]).mean())  # labels before scaling
+    assert abs(unscaled - same["standardising"]) > 0.02
+    wrong = {**same, "standardising": unscaled}
+    assert_incorrect(capsys, ex, kept, wrong, X, labels, because="same['standardising']")
+    assert_incorrect(capsys, ex, {"min-max": 0.4}, same, X, labels, because="keys")
+    assert_not_attempted(capsys, ex, {}, {}, X, labels)
 
 
 # Lecture 5 ----------------------------------------------------------------------------------

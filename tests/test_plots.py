@@ -66,48 +66,100 @@ def test_confusion_matrix_draws_on_a_given_axes():
     assert not left.images and right.images
 
 
-def test_umap_hexbins_has_one_titled_panel_per_class_on_shared_axes():
+def panels(fig):
+    """The visible class panels of a hexbin figure (the colour bar has no hexbins)."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def test_umap_hexbins_one_panel_per_class_on_shared_axes_and_one_colour_scale_with_its_bar():
     fig = plots.plot_umap_hexbins(umap_frame(), NAMES, title="cls")
-    visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 6
-    assert [ax.get_title().split()[0] for ax in visible] == list(NAMES)
-    assert all(len(ax.collections) == 2 for ax in visible)  # all points in grey, then the class
-    cmaps = {ax.collections[-1].get_cmap().name for ax in visible}
-    assert len(cmaps) == 6
-    assert len({ax.get_xlim() for ax in visible}) == 1
-    assert len({ax.get_ylim() for ax in visible}) == 1
+    shown = panels(fig)
+    assert len(shown) == 6
+    assert [ax.get_title().split()[0] for ax in shown] == list(NAMES)
+    assert shown[0].get_title() == "sadness (20 tweets, 17%)"
+    assert all(len(ax.collections) == 2 for ax in shown)  # all tweets in grey, then the shares
+    shares = [ax.collections[-1] for ax in shown]
+    assert {cells.get_clim() for cells in shares} == {(0, 1)}
+    assert len({cells.get_cmap().name for cells in shares}) == 1
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 1 and "share" in bars[0].get_ylabel()
+    assert len({ax.get_xlim() for ax in shown}) == 1
+    assert len({ax.get_ylim() for ax in shown}) == 1
     assert fig.get_suptitle() == "cls"
 
 
-def test_umap_hexbins_counts_each_class_once_over_a_grey_background_of_all():
-    frame = umap_frame(n_per_class=7)
-    fig = plots.plot_umap_hexbins(frame, NAMES)
-    panels = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.collections[-1].get_array().sum() for ax in panels] == [7] * 6
-    assert all(ax.collections[0].get_array().sum() == 42 for ax in panels)
+def test_umap_hexbins_colour_each_cell_by_the_share_of_its_tweets_in_the_class():
+    # Three spots far apart: 6 tweets half sadness, half joy; 6 tweets of love; 2 tweets of anger.
+    spots = [(0, 0)] * 6 + [(10, 0)] * 6 + [(0, 10)] * 2
+    labels = [0, 0, 0, 1, 1, 1] + [2] * 6 + [3] * 2
+    frame = pd.DataFrame({"x": [a for a, _ in spots], "y": [b for _, b in spots], "label": labels})
+    fig = plots.plot_umap_hexbins(frame, NAMES[:4], gridsize=5, min_tweets=3)
+    sadness, joy, love, anger = panels(fig)
+    for ax in (sadness, joy, love, anger):
+        assert ax.collections[0].get_array().sum() == 14  # the grey layer counts every tweet
+    by_cell = {
+        name: dict(
+            zip(map(tuple, ax.collections[-1].get_offsets()), ax.collections[-1].get_array())
+        )
+        for name, ax in zip(NAMES, (sadness, joy, love, anger))
+    }
+    assert len(by_cell["sadness"]) == 2, "the spot of 2 tweets has too few for a share: grey only"
+    assert sorted(by_cell["sadness"].values()) == [0.0, 0.5]
+    assert sorted(by_cell["joy"].values()) == [0.0, 0.5]
+    assert sorted(by_cell["love"].values()) == [0.0, 1.0]
+    assert sorted(by_cell["anger"].values()) == [0.0, 0.0]
+    for cell in by_cell["sadness"]:
+        assert sum(shares[cell] for shares in by_cell.values()) == pytest.approx(1.0)
 
 
-def test_umap_hexbins_keeps_far_outliers_without_stretching_the_axes():
+def test_umap_hexbins_refuse_a_share_of_no_tweets():
+    with pytest.raises(ValueError, match="min_tweets"):
+        plots.plot_umap_hexbins(umap_frame(), NAMES, min_tweets=0)
+
+
+def test_umap_hexbins_keep_far_outliers_without_stretching_the_axes():
     frame = umap_frame(n_per_class=50)
     frame.loc[0, "x"] = 1e6
     fig = plots.plot_umap_hexbins(frame, NAMES)
     first = fig.axes[0]
-    assert first.collections[-1].get_array().sum() == 50
+    assert first.collections[0].get_array().sum() == 300
     assert first.get_xlim()[1] < 100
 
 
-def test_umap_hexbins_hides_unused_panels_and_honours_column_names():
+def test_umap_hexbins_hide_unused_panels_and_honour_column_names():
     frame = umap_frame(n_classes=4).rename(columns={"x": "u", "y": "v", "label": "target"})
     fig = plots.plot_umap_hexbins(frame, NAMES[:4], x="u", y="v", label="target")
-    assert sum(ax.get_visible() for ax in fig.axes) == 4
-    assert len(fig.axes) == 6
+    assert len(panels(fig)) == 4
+    assert sum(not ax.get_visible() for ax in fig.axes) == 2
 
 
-def test_umap_scatter_has_one_legend_entry_per_class():
+def scattered(ax) -> int:
+    return sum(len(collection.get_offsets()) for collection in ax.collections)
+
+
+def test_umap_scatter_has_one_legend_entry_per_class_in_the_palette_and_its_markers():
     ax = plots.plot_umap_scatter(umap_frame(), NAMES, title="mean")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list(NAMES)
-    assert len(ax.collections) == 6
+    assert len(ax.collections) == 6 and scattered(ax) == 120
+    for index, collection in enumerate(
+        sorted(ax.collections, key=lambda c: NAMES.index(c.get_label()))
+    ):
+        colour = matplotlib.colors.to_hex(collection.get_facecolor()[0])
+        assert colour.lower() == plots.PALETTE[index].lower()
     assert ax.get_title() == "mean" and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_umap_scatter_draws_a_seeded_sample_with_the_smallest_class_on_top():
+    frame = umap_frame(n_per_class=500)
+    frame = frame[(frame["label"] != 5) | (frame.index % 10 == 0)]  # surprise: 50 tweets
+    ax = plots.plot_umap_scatter(frame, NAMES, sample=1_000, seed=3, title="mean")
+    assert scattered(ax) == 1_000
+    assert ax.get_title() == f"mean\n1,000 of {len(frame):,} tweets, drawn at random"
+    assert ax.collections[-1].get_label() == "surprise"  # drawn last, so nothing hides it
+    again = plots.plot_umap_scatter(frame, NAMES, sample=1_000, seed=3)
+    assert np.array_equal(ax.collections[0].get_offsets(), again.collections[0].get_offsets())
+    everything = plots.plot_umap_scatter(frame, NAMES, sample=None)
+    assert scattered(everything) == len(frame)
 
 
 def test_umap_scatter_view_ignores_far_outliers():

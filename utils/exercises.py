@@ -525,6 +525,141 @@ def _truncation(changed, too_long, texts, tokenizer) -> str:
     return f"{expected} tweets are longer than 16 tokens, and exactly those changed."
 
 
+# Lecture 4 ----------------------------------------------------------------------------------
+
+
+def _cosine_knn(X, k: int, metric: str = "cosine") -> np.ndarray:
+    """Row indices of the k nearest neighbours of every row of X, the row itself left out."""
+    from sklearn.neighbors import NearestNeighbors
+
+    index = NearestNeighbors(n_neighbors=k, metric=metric).fit(np.asarray(X))
+    return index.kneighbors(return_distance=False)
+
+
+def _overlap(before: np.ndarray, after: np.ndarray) -> float:
+    """Average share of each row's neighbours in `before` that are also in `after`."""
+    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(before, after)]))
+
+
+def _same_share(
+    name: str, value: object, expected: float, meaning: str, tolerance: float = 0.01
+) -> None:
+    """`value` is a share near `expected` (one point by default: ties among neighbours differ)."""
+    if abs(share(name, value) - expected) > tolerance:
+        raise Incorrect(f"`{name}` is {_show(value)}, but {meaning} is {_show(expected)}.")
+
+
+def _keys(name: str, given: dict, wanted: list) -> None:
+    """`given` is a dict with exactly the keys `wanted`."""
+    if not isinstance(given, dict) or sorted(given, key=str) != sorted(wanted, key=str):
+        found = sorted(given, key=str) if isinstance(given, dict) else type(given).__name__
+        raise Incorrect(f"`{name}` should be a dict with the keys {wanted}, not {found}.")
+
+
+@exercise(
+    4,
+    1,
+    "standing apart in the full space",
+    hint="same_label(near, y, probe) gives each probe tweet's share of same-emotion neighbours; "
+    "average it over the probe tweets of one emotion at a time (y[probe] == i).",
+)
+def _apart_in_space(in_space, near, labels, rows, names) -> str:
+    if not in_space or all(value is Ellipsis for value in dict(in_space).values()):
+        raise NotAttempted("`in_space` is still empty. Fill it in, then run the cell again.")
+    near, labels, rows = np.asarray(near), np.asarray(labels), np.asarray(rows)
+    own = labels[rows]
+    same = (labels[near] == own[:, None]).mean(axis=1)
+    present = [name for i, name in enumerate(names) if (own == i).any()]
+    _keys("in_space", dict(in_space), present)
+    for i, name in enumerate(names):
+        if name not in present:
+            continue
+        mine = own == i
+        _same_share(
+            f"in_space[{name!r}]",
+            in_space[name],
+            float(same[mine].mean()),
+            f"the average share of same-emotion neighbours over the {mine.sum():,} {name} "
+            f"tweet{'s' if mine.sum() != 1 else ''} of `probe`",
+            tolerance=1e-4,
+        )
+    ranked = sorted(present, key=lambda name: -in_space[name])
+    return f"in the full space, {ranked[0]} stands apart most, {ranked[-1]} least."
+
+
+@exercise(
+    4,
+    2,
+    "what the map keeps",
+    hint="maps[n] = project(X_small, n_neighbors=n); then kept(neighbours(X_small), "
+    "neighbours(maps[n], metric='euclidean')): cosine in the full space, straight-line distance "
+    "on the plane.",
+)
+def _what_the_map_keeps(kept_on_map, maps, X, k: int = 15) -> str:
+    if not kept_on_map or not maps:
+        raise NotAttempted(
+            "`maps` and `kept_on_map` are still empty. Fill them in, then run again."
+        )
+    _keys("maps", maps, [5, 50])
+    _keys("kept_on_map", kept_on_map, [5, 50])
+    k = min(k, len(X) - 1)
+    full = _cosine_knn(X, k)
+    for n in (5, 50):
+        plane = np.asarray(maps[n], dtype=np.float64)
+        if plane.shape != (len(X), 2) or not np.isfinite(plane).all():
+            raise Incorrect(
+                f"`maps[{n}]` should hold 2 finite coordinates per tweet, shape {(len(X), 2)}, "
+                f"not {plane.shape}."
+            )
+        expected = _overlap(full, _cosine_knn(plane, k, metric="euclidean"))
+        meaning = f"the share of the {k} nearest neighbours (cosine) that maps[{n}] keeps"
+        _same_share(f"kept_on_map[{n}]", kept_on_map[n], expected, meaning)
+    return (
+        f"n_neighbors=5 keeps {kept_on_map[5]:.0%} of the {k} nearest neighbours, "
+        f"n_neighbors=50 keeps {kept_on_map[50]:.0%}."
+    )
+
+
+@exercise(
+    4,
+    3,
+    "standardising",
+    hint="StandardScaler(with_std=False) centres, StandardScaler() standardises. Compare "
+    "neighbours(scaled) with neighbours(X_small_raw) using kept(...), and average "
+    "same_label(neighbours(scaled), y_small) for the labels.",
+)
+def _standardising(kept_share, same, X, labels, k: int = 15) -> str:
+    from sklearn.preprocessing import StandardScaler
+
+    if not kept_share or not same:
+        raise NotAttempted("`kept_share` and `same` are still empty. Fill them in, then run again.")
+    names = ["centring", "standardising"]
+    _keys("kept_share", kept_share, names)
+    _keys("same", same, names)
+    X, labels = np.asarray(X, dtype=np.float64), np.asarray(labels)
+    k = min(k, len(X) - 1)
+    raw = _cosine_knn(X, k)
+    for name in names:
+        scaled = StandardScaler(with_std=name == "standardising").fit_transform(X)
+        near = _cosine_knn(scaled, k)
+        _same_share(
+            f"kept_share[{name!r}]",
+            kept_share[name],
+            _overlap(raw, near),
+            f"the share of the {k} cosine neighbours that {name} keeps",
+        )
+        _same_share(
+            f"same[{name!r}]",
+            same[name],
+            float((labels[near] == labels[:, None]).mean()),
+            f"the share of the neighbours after {name} that carry the tweet's label",
+        )
+    return (
+        f"centring keeps {kept_share['centring']:.0%} of the neighbours, standardising "
+        f"{kept_share['standardising']:.0%}."
+    )
+
+
 # Lecture 5 ----------------------------------------------------------------------------------
 
 

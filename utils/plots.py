@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.colors import Colormap, ListedColormap
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Arc, FancyArrowPatch, FancyBboxPatch, Rectangle
 
@@ -19,8 +19,8 @@ from matplotlib.patches import Arc, FancyArrowPatch, FancyBboxPatch, Rectangle
 PALETTE = ("#0072B2", "#E69F00", "#CC79A7", "#D55E00", "#009E73", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 1)), (0, (5, 5)))
-# Colour maps for the UMAP panels, one per class, near the palette's hue of that class.
-CLASS_CMAPS = ("Blues", "Oranges", "RdPu", "Reds", "Greens", "PuBu", "Greys", "YlOrBr")
+# One colour scale for shares (0 light yellow to 1 dark purple), readable with colour blindness.
+SHARE_CMAP = "viridis_r"
 
 
 def series_style(index: int) -> dict[str, object]:
@@ -125,40 +125,50 @@ def plot_umap_hexbins(
     y: str = "y",
     label: str = "label",
     title: str | None = None,
+    gridsize: int | None = None,
+    min_tweets: int = 5,
 ) -> Figure:
-    """One hexbin density panel per class (2x3 for six) on shared axes, each with its own colours."""
+    """One panel per class (2x3 for six) on shared axes: each hexagon coloured by the class's share
+    of the tweets in it, on one colour scale with its colour bar; cells with fewer than `min_tweets`
+    tweets stay grey."""
+    if min_tweets < 1:
+        raise ValueError(f"min_tweets is {min_tweets}: a share needs at least 1 tweet per cell.")
     n_cols = 3
     n_rows = max(1, math.ceil(len(label_names) / n_cols))
     fig, axes = plt.subplots(
         n_rows,
         n_cols,
-        figsize=(4 * n_cols, 3.4 * n_rows),
+        figsize=(4 * n_cols + 1, 3.4 * n_rows),
         sharex=True,
         sharey=True,
         squeeze=False,
+        layout="constrained",
     )
     x0, x1, y0, y1 = _extent(frame[x], frame[y])
     # Far outliers would squeeze the bulk into a few cells: draw them on the border instead.
     xs, ys = frame[x].clip(x0, x1), frame[y].clip(y0, y1)
-    grid = {"gridsize": 30, "extent": (x0, x1, y0, y1), "mincnt": 1, "linewidths": 0.1}
-    everyone = ListedColormap(["0.9"], name="all")
+    if gridsize is None:  # about 16 tweets per hexagon on average, 5 to 30 hexagons across
+        gridsize = int(np.clip(np.sqrt(len(frame) / 16), 5, 30))
+    grid = {"gridsize": gridsize, "extent": (x0, x1, y0, y1), "linewidths": 0.1}
+    everyone = ListedColormap(["0.88"], name="all")
+    labels = frame[label].to_numpy()
     for i, (ax, name) in enumerate(zip(axes.flat, label_names)):
-        ax.hexbin(xs, ys, cmap=everyone, **grid)  # all classes in light grey, for orientation
-        mine = (frame[label] == i).to_numpy()
-        cmap = _light_to_dark(CLASS_CMAPS[i % len(CLASS_CMAPS)])
-        cells = ax.hexbin(xs[mine], ys[mine], cmap=cmap, **grid)
-        counts = np.asarray(cells.get_array())
-        if counts.size:  # a few very dense cells would wash out the rest: saturate the top 2%
-            cells.set_clim(1, max(2.0, float(np.quantile(counts, 0.98))))
-        ax.set_title(f"{name} ({mine.sum()})")
+        ax.hexbin(xs, ys, cmap=everyone, mincnt=1, **grid)  # every tweet in grey, for orientation
+        mine = (labels == i).astype(float)
+        cells = ax.hexbin(
+            xs, ys, C=mine, reduce_C_function=np.mean, mincnt=min_tweets, cmap=SHARE_CMAP, **grid
+        )
+        cells.set_clim(0, 1)  # one scale for every panel: the same colour is the same share
+        ax.set_title(f"{name} ({int(mine.sum()):,} tweets, {mine.mean():.0%})")
     for ax in axes.flat[len(label_names) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel(f"UMAP {x}")
     for ax in axes[:, 0]:
         ax.set_ylabel(f"UMAP {y}")
+    bar = fig.colorbar(cells, ax=axes.ravel().tolist(), shrink=0.8)
+    bar.set_label(f"the emotion's share of a hexagon's tweets\n(grey: fewer than {min_tweets})")
     fig.suptitle(title or "Where each emotion lies in the 2-D projection")
-    fig.tight_layout()
     return fig
 
 
@@ -170,21 +180,28 @@ def plot_umap_scatter(
     y: str = "y",
     label: str = "label",
     title: str | None = None,
+    sample: int | None = 2_000,
+    seed: int = 0,
 ) -> Axes:
-    """All classes in one 2-D scatter plot, one colour per class, with a legend."""
+    """A 2-D scatter plot of a random sample of the rows (all if `sample` is None), one colour and
+    marker per class, the smallest classes drawn on top, with a legend."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5))
-    for i, name in enumerate(label_names):
-        points = frame[frame[label] == i]
+    shown = frame
+    if sample is not None and len(frame) > sample:  # thousands of points would hide each other
+        shown = frame.sample(n=sample, random_state=seed)
+    sizes = np.bincount(shown[label], minlength=len(label_names))
+    for i in sorted(range(len(label_names)), key=lambda i: -sizes[i]):
+        points = shown[shown[label] == i]
         style = series_style(i)
         ax.scatter(
             points[x],
             points[y],
-            s=6,
-            alpha=0.5,
+            s=16,
+            alpha=0.7,
             color=style["color"],
             marker=style["marker"],
-            label=name,
+            label=label_names[i],
             linewidths=0,
         )
     x0, x1, y0, y1 = _extent(frame[x], frame[y])
@@ -192,15 +209,20 @@ def plot_umap_scatter(
     ax.set_ylim(y0, y1)
     ax.set_xlabel(f"UMAP {x}")
     ax.set_ylabel(f"UMAP {y}")
-    ax.set_title(title or "2-D projection of the features")
-    ax.legend(markerscale=4, fontsize="small", loc="best")
+    heading = title or "2-D projection of the features"
+    if len(shown) < len(frame):
+        heading += f"\n{len(shown):,} of {len(frame):,} tweets, drawn at random"
+    ax.set_title(heading)
+    handles, names = ax.get_legend_handles_labels()
+    order = sorted(range(len(names)), key=lambda k: list(label_names).index(names[k]))
+    ax.legend(
+        [handles[k] for k in order],
+        [names[k] for k in order],
+        markerscale=2,
+        fontsize="small",
+        loc="best",
+    )
     return ax
-
-
-def _light_to_dark(name: str) -> Colormap:
-    """A colour map without its near-white start, so that cells holding one point stay visible."""
-    colours = plt.get_cmap(name)(np.linspace(0.3, 1.0, 256))
-    return ListedColormap(colours, name=name)
 
 
 def _extent(xs: pd.Series, ys: pd.Series) -> tuple[float, float, float, float]:
