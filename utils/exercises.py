@@ -565,7 +565,7 @@ def _keys(name: str, given: dict, wanted: list) -> None:
 )
 def _apart_in_space(in_space, near, labels, rows, names) -> str:
     if not in_space or all(value is Ellipsis for value in dict(in_space).values()):
-        raise NotAttempted("`in_space` is still empty. Fill it in, then run the cell again.")
+        raise NotAttempted("`in_space` still holds `...`. Fill it in, then run the cell again.")
     near, labels, rows = np.asarray(near), np.asarray(labels), np.asarray(rows)
     own = labels[rows]
     same = (labels[near] == own[:, None]).mean(axis=1)
