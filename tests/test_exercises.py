@@ -360,6 +360,8 @@ def test_what_the_map_keeps(capsys):
     assert_incorrect(capsys, ex, {5: kept[5]}, maps, X, because="keys [5, 50]")
     assert_incorrect(capsys, ex, kept, {5: maps[5], 50: maps[50][:10]}, X, because="shape")
     assert_not_attempted(capsys, ex, {}, {}, X)
+    stub = dict.fromkeys([5, 50], ...)
+    assert_not_attempted(capsys, ex, stub, stub, X)
 
 
 def test_standardising(capsys):
@@ -386,6 +388,8 @@ def test_standardising(capsys):
     assert_incorrect(capsys, ex, kept, wrong, X, labels, because="same['standardising']")
     assert_incorrect(capsys, ex, {"min-max": 0.4}, same, X, labels, because="keys")
     assert_not_attempted(capsys, ex, {}, {}, X, labels)
+    stub = dict.fromkeys(["centring", "standardising"], ...)
+    assert_not_attempted(capsys, ex, stub, stub, X, labels)
 
 
 # Lecture 5 ----------------------------------------------------------------------------------

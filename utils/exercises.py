@@ -549,6 +549,16 @@ def _same_share(
         raise Incorrect(f"`{name}` is {_show(value)}, but {meaning} is {_show(expected)}.")
 
 
+def _filled(**given: object) -> None:
+    """Stop with "not attempted" while every dict in `given` is empty or holds only `...`."""
+    if all(
+        not value or all(v is Ellipsis for v in dict(value).values()) for value in given.values()
+    ):
+        names = " and ".join(f"`{name}`" for name in given)
+        verb, them = ("holds", "it") if len(given) == 1 else ("hold", "them")
+        raise NotAttempted(f"{names} still {verb} only `...`. Fill {them} in, then run again.")
+
+
 def _keys(name: str, given: dict, wanted: list) -> None:
     """`given` is a dict with exactly the keys `wanted`."""
     if not isinstance(given, dict) or sorted(given, key=str) != sorted(wanted, key=str):
@@ -564,8 +574,7 @@ def _keys(name: str, given: dict, wanted: list) -> None:
     "average it over the probe tweets of one emotion at a time (y[probe] == i).",
 )
 def _apart_in_space(in_space, near, labels, rows, names) -> str:
-    if not in_space or all(value is Ellipsis for value in dict(in_space).values()):
-        raise NotAttempted("`in_space` still holds `...`. Fill it in, then run the cell again.")
+    _filled(in_space=in_space)
     near, labels, rows = np.asarray(near), np.asarray(labels), np.asarray(rows)
     own = labels[rows]
     same = (labels[near] == own[:, None]).mean(axis=1)
@@ -596,10 +605,7 @@ def _apart_in_space(in_space, near, labels, rows, names) -> str:
     "on the plane.",
 )
 def _what_the_map_keeps(kept_on_map, maps, X, k: int = 15) -> str:
-    if not kept_on_map or not maps:
-        raise NotAttempted(
-            "`maps` and `kept_on_map` are still empty. Fill them in, then run again."
-        )
+    _filled(maps=maps, kept_on_map=kept_on_map)
     _keys("maps", maps, [5, 50])
     _keys("kept_on_map", kept_on_map, [5, 50])
     k = min(k, len(X) - 1)
@@ -631,8 +637,7 @@ def _what_the_map_keeps(kept_on_map, maps, X, k: int = 15) -> str:
 def _standardising(kept_share, same, X, labels, k: int = 15) -> str:
     from sklearn.preprocessing import StandardScaler
 
-    if not kept_share or not same:
-        raise NotAttempted("`kept_share` and `same` are still empty. Fill them in, then run again.")
+    _filled(kept_share=kept_share, same=same)
     names = ["centring", "standardising"]
     _keys("kept_share", kept_share, names)
     _keys("same", same, names)
