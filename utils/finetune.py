@@ -34,7 +34,6 @@ from transformers import (
 )
 
 from .config import offline_model_path
-from .data import load_emotion, load_text_folder, reorder_labels, take_subset
 from .defaults import EMOTION_LABELS, SEED
 from .models import load_tokenizer, mixed_precision
 
@@ -310,6 +309,9 @@ def load_data(
     seed: int = SEED,
 ) -> DatasetDict:
     """The emotion tweets from the Hub (`data_dir` None) or any labelled folder, names as given."""
+    # Imported here: the Trainer code above runs where `datasets` is not installed (GPU report).
+    from .data import load_emotion, load_text_folder, reorder_labels, take_subset
+
     dataset = load_emotion(None) if data_dir is None else load_text_folder(data_dir)
     if label_names:
         dataset = reorder_labels(dataset, label_names)
