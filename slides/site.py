@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from slides.prepare import keep_output, parse_title, slide_type, trim_output
+from slides.prepare import keep_output, parse_title, trim_output
 from utils import editions
-from utils.defaults import INSTALL_TAG, NOTEBOOK_GLOB, SOLUTION_TAG, SOURCE_ROOT
+from utils.defaults import INSTALL_TAG, INSTRUCTOR_TAG, NOTEBOOK_GLOB, SOLUTION_TAG, SOURCE_ROOT
 
 SITE_SOURCES = Path(__file__).resolve().parent / "site"  # conf.py, templates, _static
 BUILD = SOURCE_ROOT / "build"
@@ -38,12 +38,6 @@ REPORT_LINE_RE = re.compile(r"^(\w+)\s+:\s+(.*\S)\s*$")
 SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 NOTE_TITLE = "Instructor's note"
 RUN_TITLE = "The run behind this page"
-# otter-grader's markers in a solution cell: whole marker lines, and the marker at a line's end
-SOLUTION_MARKER_RE = re.compile(r"^\s*#\s*(BEGIN|END)\s+SOLUTION\b.*$", re.IGNORECASE)
-PROMPT_BLOCK_RE = re.compile(
-    r"^\s*#\s*BEGIN\s+PROMPT\b.*?^\s*#\s*END\s+PROMPT\b[^\n]*\n?", re.MULTILINE | re.DOTALL
-)
-LINE_MARKER_RE = re.compile(r"\s*#\s*SOLUTION(\s+NO\s+PROMPT)?\s*$", re.IGNORECASE)
 
 
 # --- one lecture ----------------------------------------------------------------------------------
@@ -110,13 +104,6 @@ def describe_run(report: dict[str, str], date: str) -> str:
     return f"These outputs come from a run on {date}: {', '.join(parts)}."
 
 
-def strip_solution_markers(source: str) -> str:
-    """A solution without otter-grader's markers: BEGIN/END lines, prompt blocks, `# SOLUTION` ends."""
-    source = PROMPT_BLOCK_RE.sub("", source)
-    lines = [LINE_MARKER_RE.sub("", line) for line in source.splitlines()]
-    return "\n".join(line for line in lines if not SOLUTION_MARKER_RE.match(line)).strip("\n")
-
-
 def _fence(text: str, char: str = "`") -> str:
     """A fence longer than any run of `char` in `text`."""
     runs = [len(run) for run in re.findall(f"{re.escape(char)}+", text)]
@@ -157,13 +144,13 @@ def prepare_lecture(notebook: NotebookNode, links: str, run: str) -> NotebookNod
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown" and not header_done:
             cell.source, header_done = lecture_header(cell.source, links, run), True
-        elif cell.cell_type == "markdown" and slide_type(cell) == "notes":
-            cell.source = note_cell(cell.source)
+        elif cell.cell_type == "markdown" and INSTRUCTOR_TAG in tags:
+            cell.source = note_cell(cell.source)  # speaker notes for students stay plain text
         if cell.cell_type != "code":
             continue
         cell.outputs = [trim_output(o) for o in cell.outputs if keep_output(o)]
         if SOLUTION_TAG in tags:
-            cell.source = strip_solution_markers(cell.source)
+            cell.source = editions.solution_code(cell.source).strip("\n")
             cell.metadata["tags"] = [*tags, "hide-cell"]
             cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}), **SOLUTION_PROMPTS}
     return nb
