@@ -195,7 +195,7 @@ def test_install_cell_installs_the_course_in_colab(monkeypatch, capsys):
     source = "git+https://github.com/someone/my-course.git@dev"
     assert command == [sys.executable, "-m", "pip", "install", "-q", source]
     out = capsys.readouterr().out
-    assert "Lectures 3 to 6" in out and "GPU" in out and "Change runtime type" in out
+    assert "Lectures 3 to 7" in out and "GPU" in out and "Change runtime type" in out
 
 
 def test_install_cell_matches_the_real_project():

@@ -56,7 +56,7 @@ if "google.colab" in sys.modules:
     source = "git+{repository}.git@{branch}"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
     print("Course installed.")
-    print("Lectures 3 to 6 run the model over every tweet: they want a GPU runtime")
+    print("Lectures 3 to 7 run the model over the tweets: they want a GPU runtime")
     print("(Runtime > Change runtime type > T4 GPU). Changing it restarts Colab:")
     print("then run the notebook again from the top.")"""
 
