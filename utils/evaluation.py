@@ -91,6 +91,7 @@ def difference_interval(y_true, pred_a, pred_b, seed: int = SEED) -> tuple[float
 # Beyond lecture 5 -----------------------------------------------------------------------------
 
 BASELINES_FILE = "logreg.json"  # lecture 5's table, in the results folder
+FINE_TUNING_FILE = "fine_tuning.json"  # lecture 6's run, beside it
 
 
 def where_errors_go(y_true, y_pred, label_names: Sequence[str]) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def save_fine_tuning(results_dir: str | os.PathLike, **run) -> Path:
     """Write lecture 6's run (model, data, settings, time, scores) to results_dir/fine_tuning.json."""
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    file = folder / "fine_tuning.json"
+    file = folder / FINE_TUNING_FILE
     file.write_text(json.dumps(run, indent=2, default=float))
     return file
 
@@ -304,17 +305,13 @@ def saved_full_split_scores(
 ) -> dict[str, dict[str, float]]:
     """Validation accuracy and macro F1 that lectures 5 ('tfidf', 'logreg-mean', 'logreg-cls') and 6
     ('fine-tuned', with its training seconds per tweet) saved for this model and training split."""
-    folder = Path(results_dir)
-
-    def read(name: str) -> dict:
-        file = folder / name
-        return json.loads(file.read_text()) if file.is_file() else {}
-
-    found = {}
-    for name, row in read("logreg.json").items():
-        if (row.get("model"), row.get("train_tweets")) == (model, train_tweets):
-            found[name] = {key: row[key] for key in ("accuracy", "f1_macro")}
-    lecture6 = read("fine_tuning.json")
+    found = {
+        name: {key: row[key] for key in ("accuracy", "f1_macro")}
+        for name, row in _saved_baselines(results_dir, model, train_tweets).items()
+        if name != "dummy"
+    }
+    file = Path(results_dir) / FINE_TUNING_FILE
+    lecture6 = json.loads(file.read_text()) if file.is_file() else {}
     if (
         lecture6.get("model") in (model, model_label)
         and lecture6.get("train_tweets") == train_tweets

@@ -876,13 +876,6 @@ def _nearest_label(vectors, label_vectors) -> np.ndarray:
     return (vectors @ labels.T).argmax(axis=1)
 
 
-def _filled(name: str, mapping: object) -> None:
-    """Stop with "not attempted" while `mapping` or any of its values is still the stub's `...`."""
-    attempted(name, mapping)
-    if isinstance(mapping, dict) and any(value is Ellipsis for value in mapping.values()):
-        raise NotAttempted(f"`{name}` still holds `...`. Fill it in, then run the cell again.")
-
-
 def _accuracy_close(name: str, value: object, expected: float, n: int, how: str) -> None:
     """`value` is the accuracy `expected` (up to one tweet of `n`, for rounding), else Incorrect."""
     share(name, value)
@@ -901,7 +894,8 @@ def _accuracy_close(name: str, value: object, expected: float, n: int, how: str)
 def _wordings(
     wording_accuracy, synonym_vectors, templates, synonyms, embed, label_names, tweets, y_true
 ) -> str:
-    _filled("wording_accuracy", wording_accuracy)
+    attempted("wording_accuracy", wording_accuracy)
+    _filled(wording_accuracy=wording_accuracy)
     y_true = np.asarray(y_true)
     expected_keys = [*templates, "i feel + synonyms"]
     if not isinstance(wording_accuracy, dict) or set(wording_accuracy) != set(expected_keys):
@@ -989,7 +983,8 @@ def _nearest_centroid(
             f"{example_fallback.tolist()}) returned {np.asarray(got).tolist()}, expected {want.tolist()} "
             "(class 2 has no vector: its fallback row)."
         )
-    _filled("centroid_accuracy", centroid_accuracy)
+    attempted("centroid_accuracy", centroid_accuracy)
+    _filled(centroid_accuracy=centroid_accuracy)
     if not isinstance(centroid_accuracy, dict) or set(centroid_accuracy) != set(draws):
         raise Incorrect(
             f"`centroid_accuracy` should be a dict with one accuracy per seed {sorted(draws)}."
