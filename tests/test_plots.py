@@ -373,7 +373,7 @@ def test_learning_curve_draws_earlier_single_runs_as_open_markers_in_the_method_
     )
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend.count("one earlier run (open)") == 1
-    assert "frozen" not in legend, "a method with no curve of its own adds no line to the legend"
+    assert "frozen" in legend, "a method with only an earlier run still names its colour"
 
 
 def test_learning_curve_uses_the_course_palette_and_names_the_metric():
@@ -382,6 +382,8 @@ def test_learning_curve_uses_the_course_palette_and_names_the_metric():
         line, _ = drawn(ax, label)
         style = plots.series_style(index)
         assert (line.get_color(), line.get_marker()) == (style["color"], style["marker"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["tf-idf", "fine-tuning"], "the methods first, in the order of the points"
     assert ax.get_ylabel() == "validation accuracy"
     assert ax.get_xlabel().startswith("labelled training tweets")
 

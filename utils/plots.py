@@ -120,6 +120,8 @@ def plot_learning_curve(
             open_marker = {"marker": style["marker"], "markersize": 8, "markerfacecolor": "white"}
             x = mine["tweets"].to_numpy(dtype=float) * shift
             ax.plot(x, mine[metric], linestyle="none", color=style["color"], **open_marker)
+            if np.isnan(mean).all():  # no curve of its own: the legend still names its colour
+                ax.plot([], [], linestyle="none", color=style["color"], label=method, **open_marker)
     if len(references):
         ax.plot([], [], "o", color="0.3", markerfacecolor="white", label="one earlier run (open)")
     if zero_shot is not None:
@@ -134,7 +136,8 @@ def plot_learning_curve(
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
-    first = sorted(range(len(labels)), key=lambda i: labels[i] not in methods)  # methods first
+    rank = {method: index for index, method in enumerate(methods)}  # methods first, in order
+    first = sorted(range(len(labels)), key=lambda i: rank.get(labels[i], len(methods)))
     ax.legend([handles[i] for i in first], [labels[i] for i in first], loc="upper left")
     ax.set_title(f"Mean of {min_seeds} or more seeds, bars from the worst to the best seed")
     return ax
