@@ -96,3 +96,71 @@ def test_saved_baselines_are_reused_only_for_the_same_model_and_data(tmp_path):
     assert evaluation._saved_baselines(tmp_path, "m", 8)["tfidf"]["C"] == 30
     assert evaluation._saved_baselines(tmp_path, "other model", 8) == {}
     assert evaluation._saved_baselines(tmp_path, "m", 9) == {}
+
+
+# Lecture 7 ------------------------------------------------------------------------------------
+
+
+def test_saved_points_measure_once_write_at_once_and_belong_to_one_model_and_split(tmp_path):
+    file = tmp_path / "results" / "curve.json"
+    calls = []
+
+    def run(rows, seed):
+        calls.append((rows, seed))
+        return {"accuracy": 0.5 + seed / 100}
+
+    points = evaluation.saved_points(file, "model-a", 300)
+    point = points.measure("tfidf | 48 | 1", run, 48, 1, work=48, method="tfidf", tweets=48)
+    assert point["accuracy"] == 0.51 and point["method"] == "tfidf" and point["work"] == 48
+    assert point["seconds"] >= 0
+    assert file.is_file(), "written as soon as the point is measured"
+    points.measure("tfidf | 48 | 1", run, 48, 1, work=48)
+    assert calls == [(48, 1)], "a stored point is not measured again"
+    again = evaluation.saved_points(file, "model-a", 300)
+    assert again == points
+    assert evaluation.saved_points(file, "model-b", 300) == {}
+    assert evaluation.saved_points(file, "model-a", 16_000) == {}
+    assert evaluation.saved_points(tmp_path / "none.json", "model-a", 300) == {}
+
+
+def test_expected_seconds_scale_the_closest_point_of_the_same_method(tmp_path):
+    points = evaluation.saved_points(tmp_path / "curve.json", "m", 100)
+    assert points.expected_seconds("fine-tuning", 100) == 0.0, "nothing measured: no estimate"
+    assert points.expected_seconds("fine-tuning", 100, rate=0.5) == 50.0, "or the rate given"
+    points.update(
+        {
+            "a": {"method": "fine-tuning", "seconds": 10.0, "work": 100.0},
+            "b": {"method": "fine-tuning", "seconds": 50.0, "work": 400.0},
+            "c": {"method": "tfidf", "seconds": 1.0, "work": 48.0},
+        }
+    )
+    assert points.expected_seconds("fine-tuning", 200) == pytest.approx(25.0)  # from b, closest
+    assert points.expected_seconds("fine-tuning", 120) == pytest.approx(12.0)  # from a
+    assert points.expected_seconds("fine-tuning", 1_600) == pytest.approx(200.0)
+    assert points.expected_seconds("tfidf", 96, rate=100.0) == pytest.approx(2.0)  # measured wins
+
+
+def test_saved_full_split_scores_read_lectures_5_and_6_for_this_model_and_split(tmp_path):
+    import json
+
+    row = {"accuracy": 0.9, "f1_macro": 0.8, "f1_weighted": 0.85, "C": 30.0}
+    logreg = {
+        "tfidf": {**row, "model": "/path/model", "train_tweets": 100},
+        "logreg-mean": {**row, "accuracy": 0.7, "model": "/path/model", "train_tweets": 100},
+        "logreg-cls": {**row, "model": "/path/model", "train_tweets": 99},  # another split
+    }
+    (tmp_path / "logreg.json").write_text(json.dumps(logreg))
+    scores = {"accuracy": 0.93, "f1": 0.9, "f1_macro": 0.88}
+    lecture6 = {"model": "MiniLM", "train_tweets": 100, "epochs": 2, "train_seconds": 50.0}
+    lecture6["validation"] = scores
+    (tmp_path / "fine_tuning.json").write_text(json.dumps(lecture6))
+    found = evaluation.saved_full_split_scores(tmp_path, "/path/model", "MiniLM", 100)
+    assert found == {
+        "tfidf": {"accuracy": 0.9, "f1_macro": 0.8},
+        "logreg-mean": {"accuracy": 0.7, "f1_macro": 0.8},
+        "fine-tuned": {"accuracy": 0.93, "f1_macro": 0.88, "seconds_per_tweet": 0.25},
+    }
+    assert evaluation.saved_full_split_scores(tmp_path, "/other", "other", 100) == {}
+    assert (
+        evaluation.saved_full_split_scores(tmp_path / "missing", "/path/model", "MiniLM", 100) == {}
+    )

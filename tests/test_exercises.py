@@ -507,3 +507,114 @@ def test_confidence(capsys):
     assert_incorrect(capsys, ex, probabilities[:, 0], right, scored, because="highest probability")
     assert_incorrect(capsys, ex, probabilities.max(axis=1), ~right, scored, because="`correct`")
     assert_not_attempted(capsys, ex, ..., ..., scored)
+
+
+# Lecture 7 ----------------------------------------------------------------------------------
+
+EMOTIONS = ["sadness", "joy", "love"]
+
+
+def word_vectors(texts) -> np.ndarray:
+    """A stand-in for the encoder: a text's vector is its last word's, plus a nudge per template."""
+    rng = np.random.default_rng(0)
+    table = {word: rng.normal(size=4) for word in ("sadness", "joy", "love", "sad", "glad", "fond")}
+    nudge = {"i": np.array([0.5, 0, 0, 0]), "a": np.array([0, 0.5, 0, 0])}
+    return np.stack([table[t.split()[-1]] + nudge.get(t.split()[0], 0) for t in texts])
+
+
+def nearest_label(tweets, labels) -> np.ndarray:
+    """The label vector of highest cosine similarity, for each tweet."""
+    tweets = tweets / np.linalg.norm(tweets, axis=1, keepdims=True)
+    labels = labels / np.linalg.norm(labels, axis=1, keepdims=True)
+    return (tweets @ labels.T).argmax(axis=1)
+
+
+def test_words_matter(capsys):
+    ex = exercises.lecture(7).q1
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, size=60)
+    tweets = word_vectors(EMOTIONS)[y] + rng.normal(scale=0.8, size=(60, 4))
+    templates = ["a tweet expressing {}", "{}", "i feel {}"]
+    synonyms = {"sadness": ["sad", "sadness"], "joy": ["glad", "joy"], "love": ["fond", "love"]}
+    accuracy = {
+        t: float(np.mean(nearest_label(tweets, word_vectors([t.format(n) for n in EMOTIONS])) == y))
+        for t in templates
+    }
+    averaged = np.stack(
+        [word_vectors([f"i feel {w}" for w in synonyms[n]]).mean(axis=0) for n in EMOTIONS]
+    )
+    accuracy["i feel + synonyms"] = float(np.mean(nearest_label(tweets, averaged) == y))
+    inputs = (templates, synonyms, word_vectors, EMOTIONS, tweets, y)
+    assert_correct(capsys, ex, accuracy, averaged, *inputs)
+    swapped = {**accuracy, "{}": accuracy["{}"] + 0.1}
+    assert_incorrect(capsys, ex, swapped, averaged, *inputs, because="wording_accuracy['{}']")
+    assert_incorrect(capsys, ex, accuracy, averaged[::-1], *inputs, because="row 0 of")
+    percent = {**accuracy, "i feel {}": 100 * accuracy["i feel {}"]}
+    assert_incorrect(capsys, ex, percent, averaged, *inputs, because="not a percent")
+    stub = {t: ... for t in templates} | {"i feel + synonyms": ...}
+    assert_not_attempted(capsys, ex, stub, ..., *inputs)
+    assert_not_attempted(capsys, ex, ..., ..., *inputs)
+
+
+def test_nearest_centroid(capsys):
+    ex = exercises.lecture(7).q2
+    rng = np.random.default_rng(2)
+    centres = np.eye(3, 4) * 5
+    y_train, y_valid = rng.integers(0, 3, size=40), rng.integers(0, 3, size=30)
+    y_train[y_train == 2] = 0  # class 2 never drawn: its fallback stands in
+    train = centres[y_train] + rng.normal(size=(40, 4))
+    valid = centres[y_valid] + rng.normal(size=(30, 4))
+    fallback = centres + 0.1
+    draws = {1: np.arange(0, 20), 2: np.arange(20, 40)}
+
+    def right(vectors, labels, fallback):
+        rows = [
+            vectors[labels == k].mean(0) if (labels == k).any() else fallback[k] for k in range(3)
+        ]
+        return np.stack(rows)
+
+    accuracy = {
+        seed: float(
+            np.mean(nearest_label(valid, right(train[rows], y_train[rows], fallback)) == y_valid)
+        )
+        for seed, rows in draws.items()
+    }
+    inputs = (draws, train, y_train, valid, y_valid, fallback)
+    assert_correct(capsys, ex, right, accuracy, *inputs)
+
+    def without_fallback(vectors, labels, fallback):  # a zero row for a class never drawn
+        rows = [vectors[labels == k].sum(0) / max(1, (labels == k).sum()) for k in range(3)]
+        return np.stack(rows)
+
+    assert_incorrect(capsys, ex, without_fallback, accuracy, *inputs, because="its fallback row")
+    wrong = {**accuracy, 1: accuracy[1] - 0.2}
+    assert_incorrect(capsys, ex, right, wrong, *inputs, because="`centroid_accuracy[1]`")
+    assert_incorrect(capsys, ex, right, {1: accuracy[1]}, *inputs, because="one accuracy per seed")
+
+    def stub(vectors, labels, fallback):
+        """Row k: ..."""
+
+    assert_not_attempted(capsys, ex, stub, {1: ..., 2: ...}, *inputs)
+    assert_not_attempted(capsys, ex, right, {1: ..., 2: ...}, *inputs)
+
+
+def test_every_emotion_counts_alike(capsys):
+    from sklearn.metrics import f1_score
+
+    ex = exercises.lecture(7).q3
+    rows = [("bag", 48, seed, 0.20 + seed / 100, 0.30) for seed in range(3)] + [
+        ("tuned", 48, seed, 0.40, 0.25) for seed in range(3)
+    ]
+    rows += [("bag", 192, seed, 0.50, 0.45) for seed in range(3)]
+    rows += [("tuned", 192, seed, 0.60, 0.55) for seed in range(3)]
+    table = pd.DataFrame(rows, columns=["method", "tweets", "seed", "accuracy", "f1_macro"])
+    y_valid = np.array([0, 0, 0, 1, 2, 2])
+    floor = f1_score(y_valid, np.zeros_like(y_valid), average="macro")
+    means = table.pivot_table(index="tweets", columns="method", values="f1_macro")
+    assert_correct(capsys, ex, floor, means, [48], table, y_valid)
+    assert_incorrect(capsys, ex, floor, means, [], table, y_valid, because="changes at [48]")
+    weighted = f1_score(y_valid, np.zeros_like(y_valid), average="weighted")
+    assert_incorrect(capsys, ex, weighted, means, [48], table, y_valid, because="`macro_floor`")
+    accuracy = table.pivot_table(index="tweets", columns="method", values="accuracy")
+    assert_incorrect(capsys, ex, floor, accuracy, [48], table, y_valid, because="mean macro F1")
+    assert_not_attempted(capsys, ex, ..., ..., ..., table, y_valid)

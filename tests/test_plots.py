@@ -294,24 +294,98 @@ def test_style_confusion_matrix_fixes_the_scale_and_names_the_axes():
     plt.close(ax.figure)
 
 
-def test_learning_curve_one_line_per_method_with_seed_band_and_reference_lines():
+BUDGETS = [48, 192, 768, 3_072, 16_000]
+
+
+def curve_points() -> pd.DataFrame:
+    """Three seeds of tf-idf at 48, 192 and all; fine-tuning: 3 seeds at 48, one at 192."""
     rows = [
         ("tf-idf", tweets, seed, 0.3 + 0.1 * i + 0.01 * seed)
-        for i, tweets in enumerate((12, 48, 600))
+        for i, tweets in enumerate((48, 192, 16_000))
         for seed in range(3)
-    ] + [("fine-tuning", tweets, 0, 0.2 + 0.2 * i) for i, tweets in enumerate((12, 48, 600))]
-    points = pd.DataFrame(rows, columns=["method", "tweets", "seed", "accuracy"])
-    ax = plots.plot_learning_curve(points, num_classes=6, floor=0.35, zero_shot=0.4)
+    ]
+    rows += [("fine-tuning", 48, seed, 0.4 + 0.02 * seed) for seed in range(3)]
+    rows += [("fine-tuning", 192, 0, 0.6)]
+    return pd.DataFrame(rows, columns=["method", "tweets", "seed", "accuracy"])
+
+
+def drawn(ax, label: str):
+    """The data line and the vertical bars of the error-bar series called `label`."""
+    container = next(c for c in ax.containers if c.get_label() == label)
+    return container.lines[0], container.lines[2][0]
+
+
+def test_learning_curve_draws_the_mean_and_worst_to_best_seed_of_each_budget():
+    ax = plots.plot_learning_curve(curve_points(), BUDGETS, floor=0.35, zero_shot=0.4)
+    line, bars = drawn(ax, "tf-idf")
+    means = line.get_ydata()
+    np.testing.assert_allclose(means, [0.31, 0.41, np.nan, np.nan, 0.51])  # mean of the seeds
+    ratios = np.asarray(line.get_xdata()) / BUDGETS
+    assert np.allclose(ratios, ratios[0]) and abs(ratios[0] - 1) < 0.05, "at its budget, nudged"
+    segments = [np.asarray(seg) for seg in bars.get_segments() if len(seg)]
+    spans = sorted((s[:, 1].min(), s[:, 1].max()) for s in segments if np.isfinite(s).all())
+    np.testing.assert_allclose(spans, [(0.30, 0.32), (0.40, 0.42), (0.50, 0.52)])
+    assert ax.get_xscale() == "log"
     lines = {line.get_label(): line for line in ax.get_lines()}
-    np.testing.assert_allclose(lines["tf-idf"].get_xdata(), [2, 8, 100])
-    np.testing.assert_allclose(lines["tf-idf"].get_ydata(), [0.31, 0.41, 0.51])  # mean of seeds
     assert lines["zero-shot (no labels)"].get_ydata()[0] == 0.4
     assert lines["dummy (most frequent class)"].get_ydata()[0] == 0.35
-    band = ax.collections[0].get_paths()[0].vertices[:, 1]
-    assert band.min() == pytest.approx(0.30) and band.max() == pytest.approx(0.52)
-    assert ax.get_xscale() == "log"
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "8", "all\n(600)"]
-    assert len(ax.get_legend().get_texts()) == 4
+
+
+def test_learning_curve_breaks_lines_and_leaves_out_budgets_with_too_few_seeds():
+    ax = plots.plot_learning_curve(curve_points(), BUDGETS, floor=0.35, all_tweets=16_000)
+    tfidf, _ = drawn(ax, "tf-idf")
+    assert np.isnan(tfidf.get_ydata()[2:4]).all(), "no line through the budgets never measured"
+    tuned, _ = drawn(ax, "fine-tuning")
+    np.testing.assert_allclose(tuned.get_ydata(), [0.42, np.nan, np.nan, np.nan, np.nan])
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "48",
+        "192",
+        "768",
+        "3,072",
+        "16,000\n(all)",
+    ]
+    same = pd.DataFrame(
+        [("all", 16_000, seed, 0.7) for seed in range(3)], columns=curve_points().columns
+    )
+    plots.plot_learning_curve(same, BUDGETS, floor=0.35)  # equal seeds: bars of length 0, no error
+    fewer = plots.plot_learning_curve(curve_points(), BUDGETS, floor=0.35, min_seeds=1)
+    np.testing.assert_allclose(drawn(fewer, "fine-tuning")[0].get_ydata()[:2], [0.42, 0.6])
+
+
+def test_learning_curve_draws_earlier_single_runs_as_open_markers_in_the_method_colour():
+    references = pd.DataFrame(
+        [("fine-tuning", 16_000, 0.93), ("frozen", 16_000, 0.7)],
+        columns=["method", "tweets", "accuracy"],
+    )
+    ax = plots.plot_learning_curve(curve_points(), BUDGETS, 0.35, references=references)
+    markers = [
+        line
+        for line in ax.get_lines()
+        if line.get_linestyle() == "None" and line.get_markerfacecolor() == "white"
+    ]
+    found = {line.get_color(): line.get_ydata()[0] for line in markers if len(line.get_ydata())}
+    assert found == {
+        plots.PALETTE[1]: 0.93,
+        plots.PALETTE[2]: 0.7,
+    }  # fine-tuning is 2nd, frozen 3rd
+    assert all(
+        abs(line.get_xdata()[0] / 16_000 - 1) < 0.05 for line in markers if len(line.get_xdata())
+    )
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("one earlier run (open)") == 1
+    assert "frozen" in legend, "a method with only an earlier run still names its colour"
+
+
+def test_learning_curve_uses_the_course_palette_and_names_the_metric():
+    ax = plots.plot_learning_curve(curve_points(), BUDGETS, floor=0.1, metric="accuracy")
+    for index, label in enumerate(["tf-idf", "fine-tuning"]):
+        line, _ = drawn(ax, label)
+        style = plots.series_style(index)
+        assert (line.get_color(), line.get_marker()) == (style["color"], style["marker"])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[:2] == ["tf-idf", "fine-tuning"], "the methods first, in the order of the points"
+    assert ax.get_ylabel() == "validation accuracy"
+    assert ax.get_xlabel().startswith("labelled training tweets")
 
 
 def test_series_styles_differ_in_colour_marker_and_dash():

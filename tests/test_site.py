@@ -162,12 +162,14 @@ def write_results(folder: Path) -> None:
     }
     (folder / "fine_tuning.json").write_text(json.dumps(fine_tuning))
     points = {
-        f"{method} | {budget} | {seed}": {"tweets": budget * 6, "accuracy": acc + seed / 100}
+        f"{method} | {budget} | {seed}": {"tweets": budget, "accuracy": acc + seed / 100}
         for method, acc in (("TF-IDF", 0.2), ("fine-tuning", 0.4))
-        for budget in (8, 32)
-        for seed in (0, 1)
+        for budget in (48, 192)
+        for seed in (0, 1, 2)
     }
-    (folder / "learning_curve.json").write_text(json.dumps({"points": points}))
+    points["fine-tuning | 768 | 0"] = {"tweets": 768, "accuracy": 0.6}  # one seed: not drawn
+    curve = {"model": "m", "train_tweets": 16_000, "points": points}
+    (folder / "learning_curve.json").write_text(json.dumps(curve))
 
 
 def test_results_page_has_the_comparison_and_draws_the_curve(tmp_path):
@@ -185,8 +187,8 @@ def test_results_page_has_the_comparison_and_draws_the_curve(tmp_path):
     png = (tmp_path / "_generated" / results.CURVE_IMAGE).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     assert "_generated/learning_curve.png" in page.curve
-    assert "| 8 | 20.5% | 40.5% |" in page.curve  # mean of the two seeds per method
-    assert "| all (192 tweets) | 20.5% | 40.5% |" in page.curve
+    assert "| 48 | 21.0% (20.0%–22.0%) | 41.0% (40.0%–42.0%) |" in page.curve  # 3 seeds
+    assert "| 768 | – | – |" in page.curve  # one seed is not a measurement of the budget
 
 
 def test_results_page_is_empty_where_nothing_was_saved(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +91,7 @@ def difference_interval(y_true, pred_a, pred_b, seed: int = SEED) -> tuple[float
 # Beyond lecture 5 -----------------------------------------------------------------------------
 
 BASELINES_FILE = "logreg.json"  # lecture 5's table, in the results folder
+FINE_TUNING_FILE = "fine_tuning.json"  # lecture 6's run, beside it
 
 
 def where_errors_go(y_true, y_pred, label_names: Sequence[str]) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def save_fine_tuning(results_dir: str | os.PathLike, **run) -> Path:
     """Write lecture 6's run (model, data, settings, time, scores) to results_dir/fine_tuning.json."""
     folder = Path(results_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    file = folder / "fine_tuning.json"
+    file = folder / FINE_TUNING_FILE
     file.write_text(json.dumps(run, indent=2, default=float))
     return file
 
@@ -250,3 +251,73 @@ def learned_parameters(model) -> int:
     final = model[-1] if hasattr(model, "steps") else model
     weights = [getattr(final, name, None) for name in ("coef_", "intercept_")]
     return sum(int(w.size) for w in weights if w is not None)
+
+
+# Lecture 7 ------------------------------------------------------------------------------------
+
+
+class SavedPoints(dict):
+    """Measured points of an experiment by key, kept in a JSON file that is rewritten after each one.
+
+    A point holds what its run returned, plus `seconds` (how long it took) and `work` (its size, in
+    whatever unit predicts its time: tweets, training steps), so a later run can tell what it can
+    afford. The file belongs to one model and training split; points of another are not read.
+    """
+
+    def __init__(self, file: str | Path, model: str, train_tweets: int) -> None:
+        self.file = Path(file)
+        self.identity = {"model": str(model), "train_tweets": int(train_tweets)}
+        stored = json.loads(self.file.read_text()) if self.file.is_file() else {}
+        same = {name: stored.get(name) for name in self.identity} == self.identity
+        super().__init__(stored.get("points", {}) if same else {})
+
+    def measure(
+        self, key: str, run: Callable[..., dict], *args, work: float = 1.0, **labels
+    ) -> dict:
+        """The point `key`: from the file, else `labels` and what `run(*args)` returns, timed,
+        stored and written to the file at once."""
+        if key not in self:
+            start = time.perf_counter()
+            result = run(*args)
+            seconds = time.perf_counter() - start
+            self[key] = {**labels, **result, "seconds": seconds, "work": float(work)}
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            self.file.write_text(json.dumps({**self.identity, "points": self}, indent=1))
+        return self[key]
+
+    def expected_seconds(self, method: str, work: float, rate: float = 0.0) -> float:
+        """How long a new point of `method` should take: scaled from its measured point whose work
+        is closest, or `rate` seconds per unit of work before the first one."""
+        done = [p for p in self.values() if p.get("method") == method and p.get("work")]
+        if not done:
+            return rate * work
+        closest = min(done, key=lambda p: (abs(np.log(p["work"] / work)), -p["work"]))
+        return closest["seconds"] * work / closest["work"]
+
+
+def saved_points(file: str | Path, model: str, train_tweets: int) -> SavedPoints:
+    """The points already measured for this model and training split (none yet: an empty file)."""
+    return SavedPoints(file, model, train_tweets)
+
+
+def saved_full_split_scores(
+    results_dir: str | Path, model: str, model_label: str, train_tweets: int
+) -> dict[str, dict[str, float]]:
+    """Validation accuracy and macro F1 that lectures 5 ('tfidf', 'logreg-mean', 'logreg-cls') and 6
+    ('fine-tuned', with its training seconds per tweet) saved for this model and training split."""
+    found = {
+        name: {key: row[key] for key in ("accuracy", "f1_macro")}
+        for name, row in _saved_baselines(results_dir, model, train_tweets).items()
+        if name != "dummy"
+    }
+    file = Path(results_dir) / FINE_TUNING_FILE
+    lecture6 = json.loads(file.read_text()) if file.is_file() else {}
+    if (
+        lecture6.get("model") in (model, model_label)
+        and lecture6.get("train_tweets") == train_tweets
+    ):
+        found["fine-tuned"] = {key: lecture6["validation"][key] for key in ("accuracy", "f1_macro")}
+        examples = lecture6.get("epochs", 0) * train_tweets  # how many tweets it trained on
+        if lecture6.get("train_seconds") and examples:
+            found["fine-tuned"]["seconds_per_tweet"] = lecture6["train_seconds"] / examples
+    return found

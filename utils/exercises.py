@@ -862,3 +862,188 @@ def _confidence(confidence, correct, scored) -> str:
         for name, group in (("right", right), ("wrong", ~right))
     }
     return f"median confidence {median['right']:.2f} when right, {median['wrong']:.2f} when wrong."
+
+
+# Lecture 7 ----------------------------------------------------------------------------------
+
+
+def _nearest_label(vectors, label_vectors) -> np.ndarray:
+    """For each vector, the row of `label_vectors` with the highest cosine similarity."""
+    vectors = np.asarray(vectors, dtype=float)
+    labels = np.asarray(label_vectors, dtype=float)
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = labels / np.linalg.norm(labels, axis=1, keepdims=True)
+    return (vectors @ labels.T).argmax(axis=1)
+
+
+def _accuracy_close(name: str, value: object, expected: float, n: int, how: str) -> None:
+    """`value` is the accuracy `expected` (up to one tweet of `n`, for rounding), else Incorrect."""
+    share(name, value)
+    if abs(float(value) - expected) > 1.5 / n:
+        raise Incorrect(f"`{name}` is {_show(value)}, but {how} gives {_show(expected)}.")
+
+
+@exercise(
+    7,
+    1,
+    "words matter",
+    hint="embed([template.format(name) for name in label_names]) gives the six label vectors of one "
+    "wording; zero_shot(mean['validation'], those vectors) predicts, accuracy_score scores. For the "
+    "synonyms, np.stack one averaged vector per emotion (embed(...).mean(axis=0)), in label order.",
+)
+def _wordings(
+    wording_accuracy, synonym_vectors, templates, synonyms, embed, label_names, tweets, y_true
+) -> str:
+    attempted("wording_accuracy", wording_accuracy)
+    _filled(wording_accuracy=wording_accuracy)
+    y_true = np.asarray(y_true)
+    expected_keys = [*templates, "i feel + synonyms"]
+    if not isinstance(wording_accuracy, dict) or set(wording_accuracy) != set(expected_keys):
+        keys = sorted(wording_accuracy) if isinstance(wording_accuracy, dict) else None
+        raise Incorrect(
+            f"`wording_accuracy` should be a dict with the keys {expected_keys}, not {keys}."
+        )
+    for template in templates:
+        texts = [template.format(name) for name in label_names]
+        expected = float((_nearest_label(tweets, embed(texts)) == y_true).mean())
+        how = f"zero-shot with the descriptions {texts[:2]} ..."
+        _accuracy_close(
+            f"wording_accuracy[{template!r}]",
+            wording_accuracy[template],
+            expected,
+            len(y_true),
+            how,
+        )
+    attempted("synonym_vectors", synonym_vectors)
+    averaged = np.stack(
+        [
+            np.asarray(embed([f"i feel {word}" for word in synonyms[name]])).mean(axis=0)
+            for name in label_names
+        ]
+    )
+    given = np.asarray(synonym_vectors, dtype=float)
+    if given.shape != averaged.shape:
+        raise Incorrect(
+            f"`synonym_vectors` has shape {given.shape}: one averaged vector per emotion gives {averaged.shape}."
+        )
+    for row, name in enumerate(label_names):
+        if not np.allclose(given[row], averaged[row], atol=1e-4):
+            words = [f"i feel {word}" for word in synonyms[name]]
+            raise Incorrect(
+                f"row {row} of `synonym_vectors` should be the mean of the vectors of {words}."
+            )
+    expected = float((_nearest_label(tweets, averaged) == y_true).mean())
+    key = "wording_accuracy['i feel + synonyms']"
+    _accuracy_close(
+        key, wording_accuracy["i feel + synonyms"], expected, len(y_true), "`synonym_vectors`"
+    )
+    best = max(wording_accuracy, key=wording_accuracy.get)
+    return f"the best wording here is {best!r} ({wording_accuracy[best]:.1%})."
+
+
+def _centroids(vectors, labels, fallback) -> np.ndarray:
+    """Row k: the mean of the vectors labelled k, or fallback[k] when none is."""
+    vectors, labels = np.asarray(vectors, dtype=float), np.asarray(labels)
+    rows = [
+        vectors[labels == k].mean(axis=0) if (labels == k).any() else np.asarray(fallback[k], float)
+        for k in range(len(fallback))
+    ]
+    return np.stack(rows)
+
+
+@exercise(
+    7,
+    2,
+    "nearest centroid",
+    hint="vectors[labels == k].mean(axis=0) is the centroid of class k; (labels == k).any() tells "
+    "whether the draw has any tweet of class k. Then zero_shot(mean['validation'], centroids) predicts.",
+)
+def _nearest_centroid(
+    class_centroids,
+    centroid_accuracy,
+    draws,
+    train_vectors,
+    y_train,
+    valid_vectors,
+    y_valid,
+    fallback,
+) -> str:
+    example = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 2.0]])
+    example_labels, example_fallback = (
+        np.array([0, 0, 1]),
+        np.array([[9.0, 9.0], [8.0, 8.0], [7.0, 7.0]]),
+    )
+    got = attempted_function(
+        "class_centroids", class_centroids, example, example_labels, example_fallback
+    )
+    want = _centroids(example, example_labels, example_fallback)
+    if np.shape(got) != want.shape or not np.allclose(got, want):
+        raise Incorrect(
+            f"class_centroids({example.tolist()}, labels {example_labels.tolist()}, fallback "
+            f"{example_fallback.tolist()}) returned {np.asarray(got).tolist()}, expected {want.tolist()} "
+            "(class 2 has no vector: its fallback row)."
+        )
+    attempted("centroid_accuracy", centroid_accuracy)
+    _filled(centroid_accuracy=centroid_accuracy)
+    if not isinstance(centroid_accuracy, dict) or set(centroid_accuracy) != set(draws):
+        raise Incorrect(
+            f"`centroid_accuracy` should be a dict with one accuracy per seed {sorted(draws)}."
+        )
+    train_vectors, y_train, y_valid = (
+        np.asarray(train_vectors),
+        np.asarray(y_train),
+        np.asarray(y_valid),
+    )
+    for seed, rows in draws.items():
+        centroids = _centroids(train_vectors[rows], y_train[rows], fallback)
+        expected = float((_nearest_label(valid_vectors, centroids) == y_valid).mean())
+        how = f"the nearest centroid of draw {seed}"
+        _accuracy_close(
+            f"centroid_accuracy[{seed}]", centroid_accuracy[seed], expected, len(y_valid), how
+        )
+    values = [f"{value:.1%}" for value in centroid_accuracy.values()]
+    return f"nearest centroid with 48 labels: {', '.join(values)}."
+
+
+@exercise(
+    7,
+    3,
+    "every emotion counts alike",
+    hint="f1_score(..., average='macro') of a constant prediction is the floor; "
+    "table.pivot_table(index='tweets', columns='method', values='f1_macro') averages the seeds. "
+    "At each budget, compare the methods' order by mean accuracy with their order by mean macro F1.",
+)
+def _macro_f1(macro_floor, macro_means, order_changes, table, y_valid) -> str:
+    from sklearn.metrics import f1_score
+
+    attempted("macro_floor", macro_floor)
+    y_valid = np.asarray(y_valid)
+    constant = np.full_like(y_valid, np.bincount(y_valid).argmax())
+    same_number("macro_floor", macro_floor, f1_score(y_valid, constant, average="macro"))
+    attempted("macro_means", macro_means)
+    expected = table.pivot_table(index="tweets", columns="method", values="f1_macro")
+    if not hasattr(macro_means, "columns"):
+        raise Incorrect(
+            "`macro_means` should be a DataFrame: one row per budget, one column per method."
+        )
+    aligned = macro_means.reindex(index=expected.index, columns=expected.columns)
+    if not np.allclose(aligned.to_numpy(float), expected.to_numpy(float), equal_nan=True):
+        raise Incorrect(
+            "`macro_means` should hold the mean macro F1 over the seeds, rows = tweets, columns = "
+            f"methods; for {expected.columns[0]!r} it should read {expected.iloc[:, 0].round(3).tolist()}."
+        )
+    attempted("order_changes", order_changes)
+    means = table.groupby(["tweets", "method"])[["accuracy", "f1_macro"]].mean()
+    changed = sorted(
+        int(tweets)
+        for tweets, group in means.groupby(level="tweets")
+        if list(group["accuracy"].sort_values().index)
+        != list(group["f1_macro"].sort_values().index)
+    )
+    if sorted(int(n) for n in _list(order_changes)) != changed:
+        raise Incorrect(
+            f"`order_changes` is {sorted(_list(order_changes))}, but the order changes at {changed}."
+        )
+    if not changed:
+        return "both metrics rank the methods alike at every budget."
+    return f"the order of the methods changes at {', '.join(f'{n:,}' for n in changed)} tweets."

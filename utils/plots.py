@@ -81,40 +81,65 @@ def style_confusion_matrix(
 
 def plot_learning_curve(
     points: pd.DataFrame,
-    num_classes: int,
+    budgets: Sequence[int],
     floor: float,
     zero_shot: float | None = None,
     ax: Axes | None = None,
     metric: str = "accuracy",
+    min_seeds: int = 3,
+    references: pd.DataFrame | None = None,
+    all_tweets: int | None = None,
 ) -> Axes:
-    """A score against labelled tweets per class (log axis): one line per method, seeds as a band.
+    """A score against labelled tweets (log axis): per method the mean over seeds, min-max bars.
 
     `points` has one row per run: `method`, `tweets` (training-set size), `seed` and the `metric`
-    column. The largest size is drawn as "all"; `floor` (the dummy) and `zero_shot` are horizontal lines.
+    column. A budget is drawn only where it has at least `min_seeds` runs, and a line joins two
+    neighbouring `budgets` only when both are drawn: nothing unmeasured shows. `references`
+    (`method`, `tweets`, `metric`) are single runs of earlier lectures, drawn as open markers. The
+    budget equal to `all_tweets` is labelled "all"; `floor` (the dummy) and `zero_shot` are lines.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.8))
-    frame = points.assign(per_class=points["tweets"] / num_classes)
-    for index, (method, rows) in enumerate(frame.groupby("method", sort=False)):
-        spread = rows.groupby("per_class")[metric].agg(["mean", "min", "max"])
-        (line,) = ax.plot(spread.index, spread["mean"], label=method, **series_style(index))
-        ax.fill_between(
-            spread.index, spread["min"], spread["max"], color=line.get_color(), alpha=0.2
-        )
+    budgets = sorted(budgets)
+    references = references if references is not None else pd.DataFrame(columns=["method"])
+    methods = list(dict.fromkeys([*points["method"], *references["method"]]))
+    for index, method in enumerate(methods):
+        style = series_style(index)
+        # the methods' bars side by side at each budget, a few percent apart on the log axis
+        shift = 1.0 + 0.035 * (index - (len(methods) - 1) / 2)
+        runs = points.loc[points["method"] == method].groupby("tweets")[metric]
+        spread = runs.agg(["mean", "min", "max", "count"])
+        spread = spread[spread["count"] >= min_seeds].reindex(budgets)  # NaN: the line breaks
+        mean, low, high = (spread[name].to_numpy(dtype=float) for name in ("mean", "min", "max"))
+        if not np.isnan(mean).all():
+            x = np.asarray(budgets, dtype=float) * shift
+            bars = np.clip([mean - low, high - mean], 0, None)  # equal seeds: no rounding below 0
+            ax.errorbar(x, mean, yerr=bars, capsize=3, label=method, **style)
+        mine = references.loc[references["method"] == method]
+        if len(mine):
+            open_marker = {"marker": style["marker"], "markersize": 8, "markerfacecolor": "white"}
+            x = mine["tweets"].to_numpy(dtype=float) * shift
+            ax.plot(x, mine[metric], linestyle="none", color=style["color"], **open_marker)
+            if np.isnan(mean).all():  # no curve of its own: the legend still names its colour
+                ax.plot([], [], linestyle="none", color=style["color"], label=method, **open_marker)
+    if len(references):
+        ax.plot([], [], "o", color="0.3", markerfacecolor="white", label="one earlier run (open)")
     if zero_shot is not None:
         ax.axhline(zero_shot, color="black", linestyle="--", label="zero-shot (no labels)")
     ax.axhline(floor, color="grey", linestyle=":", label="dummy (most frequent class)")
     ax.set_xscale("log")
-    sizes = sorted(frame["per_class"].unique())
-    full = frame["tweets"].max()
-    ax.set_xticks(sizes, [f"{size:g}" for size in sizes[:-1]] + [f"all\n({full:,})"])
+    names = [f"{size:,}" + ("\n(all)" if size == all_tweets else "") for size in budgets]
+    ax.set_xticks(budgets, names)
     ax.minorticks_off()
-    ax.set_xlabel("labelled tweets per class (log scale; 'all' is the average per class)")
+    ax.set_xlabel("labelled training tweets (log scale)")
     ax.set_ylabel(f"validation {metric.replace('_', ' ')}")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    ax.set_title("How many labels? Validation scores by labelling budget")
+    handles, labels = ax.get_legend_handles_labels()
+    rank = {method: index for index, method in enumerate(methods)}  # methods first, in order
+    first = sorted(range(len(labels)), key=lambda i: rank.get(labels[i], len(methods)))
+    ax.legend([handles[i] for i in first], [labels[i] for i in first], loc="upper left")
+    ax.set_title(f"Mean of {min_seeds} or more seeds, bars from the worst to the best seed")
     return ax
 
 
