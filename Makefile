@@ -68,8 +68,11 @@ test: lint $(HUB_STAMP)
 data: $(STAMP)
 	$(PY) -m utils.data data/emotion
 
+# Feature extraction (build/bench/extraction-*.json), then fine-tuning steps in fp32 and bf16
+# (build/bench/finetune-cpu.json).
 bench: $(STAMP)
 	$(PY) benchmarks/extraction.py
+	$(PY) benchmarks/finetune.py
 
 clean:
 	rm -rf build

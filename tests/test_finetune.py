@@ -187,6 +187,7 @@ def test_training_arguments_follow_the_course_settings(tmp_path, monkeypatch):
 
 def test_command_overrides_checkpoint_every_n_steps(tmp_path, monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("COURSE_PRECISION", "fp32")  # bf16 on a CPU would set use_cpu itself
     overrides = finetune.command_overrides(max_steps=7, save_steps=5, progress=False)
     args = finetune.training_arguments(
         tmp_path, epochs=1, batch_size=8, learning_rate=1e-4, **overrides

@@ -141,13 +141,14 @@ def command_overrides(
     overrides = {
         "max_steps": max_steps or -1,
         "disable_tqdm": not progress,
-        # Without this, accelerate treats each CPU process of a torchrun launch as a separate run.
-        "use_cpu": distributed_without_gpu(),
         "ddp_find_unused_parameters": False,  # every weight takes part; skips a graph walk per step
         # transformers 5 takes these models for ones that average their loss over all processes and
         # multiplies their per-process mean by the number of processes; DDP already averages gradients.
         "average_tokens_across_devices": False,
     }
+    if distributed_without_gpu():
+        # Without this, accelerate treats each CPU process of a torchrun launch as a separate run.
+        overrides["use_cpu"] = True  # (mixed_precision() sets it too when it picks bf16 on a CPU)
     if save_steps:  # evaluate, log and checkpoint together every `save_steps` steps
         for moment in ("eval", "logging", "save"):
             overrides[f"{moment}_strategy"] = "steps"
