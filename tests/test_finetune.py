@@ -19,6 +19,7 @@ from transformers import AutoTokenizer, EvalPrediction
 from utils import evaluation, finetune
 from utils.config import offline_model_path
 from utils.data import EMOTION_LABELS
+from utils.models import mixed_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = {
@@ -230,7 +231,7 @@ def test_make_trainer_pads_each_batch_and_scores_with_accuracy_and_f1(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_both_train(torchrun_run):
+def test_torchrun_two_processes_both_train(torchrun_run, monkeypatch):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
     for rank in range(PROCESSES):
@@ -239,7 +240,10 @@ def test_torchrun_two_processes_both_train(torchrun_run):
     assert metrics["world_size"] == PROCESSES
     # One process alone would need twice as many steps for the same epoch.
     assert metrics["global_step"] == STEPS_PER_EPOCH and metrics["start_step"] == 0
-    assert metrics["precision"] == "fp32" and metrics["train_examples"] == N_TRAIN
+    # DDP on CPUs trains in bf16 too where the CPU has native bfloat16 (mixed_precision()).
+    monkeypatch.delenv("COURSE_PRECISION", raising=False)  # as command_env() leaves it
+    precision = "bf16" if mixed_precision()["bf16"] else "fp32"
+    assert metrics["precision"] == precision and metrics["train_examples"] == N_TRAIN
     state = json.loads((output / "trainer_state.json").read_text())
     history = finetune.epoch_history(state["log_history"])
     assert [row["step"] for row in history] == [STEPS_PER_EPOCH]  # one evaluation
@@ -269,9 +273,12 @@ def test_saved_model_loads_in_a_pipeline(torchrun_run):
 
 
 @pytest.mark.slow
-def test_predict_gives_probabilities_and_per_example_loss_row_by_row(torchrun_run, tmp_path):
+def test_predict_gives_probabilities_and_per_example_loss_row_by_row(
+    torchrun_run, tmp_path, monkeypatch
+):
     from transformers import AutoModelForSequenceClassification
 
+    monkeypatch.setenv("COURSE_PRECISION", "fp32")  # compared with fp32 predictions one by one
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
     model = AutoModelForSequenceClassification.from_pretrained(output).eval()

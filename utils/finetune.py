@@ -96,7 +96,7 @@ def training_arguments(
         "save_strategy": "epoch",  # a checkpoint per epoch, to resume an interrupted run
         "save_total_limit": 2,
         "train_sampling_strategy": "group_by_length",  # similar lengths per batch: less padding
-        **mixed_precision(),  # bf16 or fp16 on a GPU, fp32 on a CPU
+        **mixed_precision(),  # bf16 or fp16 on a GPU; bf16 on a CPU with native bfloat16, else fp32
         "dataloader_pin_memory": torch.cuda.is_available(),  # only helps copies to a GPU
         "seed": seed,
         "report_to": "none",  # no experiment-tracking service
