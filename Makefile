@@ -68,8 +68,11 @@ test: lint $(HUB_STAMP)
 data: $(STAMP)
 	$(PY) -m utils.data data/emotion
 
+# Feature extraction (build/bench/extraction-*.json), then fine-tuning steps in fp32 and bf16
+# (build/bench/finetune-cpu.json).
 bench: $(STAMP)
 	$(PY) benchmarks/extraction.py
+	$(PY) benchmarks/finetune.py
 
 # The course's GPU numbers (README, GPU report): extraction, fine-tuning, projected course time, into
 # build/gpu-report/. Options go in GPU_REPORT_ARGS, e.g. a quick CPU check:

@@ -21,6 +21,7 @@ from transformers import AutoTokenizer, EvalPrediction
 from utils import finetune
 from utils.config import offline_model_path
 from utils.data import EMOTION_LABELS
+from utils.models import mixed_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = {
@@ -228,6 +229,7 @@ def test_training_arguments_follow_the_course_settings(tmp_path, monkeypatch):
 
 def test_command_overrides_checkpoint_every_n_steps(tmp_path, monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("COURSE_PRECISION", "fp32")  # bf16 on a CPU would set use_cpu itself
     overrides = finetune.command_overrides(max_steps=7, save_steps=5, progress=False)
     args = finetune.training_arguments(
         tmp_path, epochs=1, batch_size=8, learning_rate=1e-4, **overrides
@@ -270,7 +272,7 @@ def test_make_trainer_pads_each_batch_and_scores_with_accuracy_and_f1(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes_both_train(torchrun_run):
+def test_torchrun_two_processes_both_train(torchrun_run, monkeypatch):
     done, output = torchrun_run
     assert done.returncode == 0, done.stderr[-3000:]
     for rank in range(PROCESSES):
@@ -279,7 +281,10 @@ def test_torchrun_two_processes_both_train(torchrun_run):
     assert metrics["world_size"] == PROCESSES
     # One process alone would need twice as many steps for the same epoch.
     assert metrics["global_step"] == STEPS_PER_EPOCH and metrics["start_step"] == 0
-    assert metrics["precision"] == "fp32" and metrics["train_examples"] == N_TRAIN
+    # DDP on CPUs trains in bf16 too where the CPU has native bfloat16 (mixed_precision()).
+    monkeypatch.delenv("COURSE_PRECISION", raising=False)  # as command_env() leaves it
+    precision = "bf16" if mixed_precision()["bf16"] else "fp32"
+    assert metrics["precision"] == precision and metrics["train_examples"] == N_TRAIN
     state = json.loads((output / "trainer_state.json").read_text())
     history = finetune.epoch_history(state["log_history"])
     assert [row["step"] for row in history] == [STEPS_PER_EPOCH]  # one evaluation

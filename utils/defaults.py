@@ -16,6 +16,11 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 HUB_PROBE_SECONDS = 3.0  # how long setup() waits for the Hub before going offline
 SEED = 42
 
+# Native bfloat16 arithmetic, as torch.cpu.get_capabilities() and /proc/cpuinfo name the CPU flags.
+# Fine-tuning under bf16 autocast is faster than fp32 with either (benchmarks/finetune.py, README).
+CPU_BF16_FEATURES = ("avx512_bf16", "amx_bf16")
+PRECISIONS = ("fp32", "bf16")  # what COURSE_PRECISION may force; unset: the course chooses
+
 # The lecture notebooks and the cell tags the tools act on.
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"  # notebooks/01_dataset.ipynb, ...
 CHECKED_TAG = "nbval-check-output"  # nbval compares this cell's output; its output is committed

@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .defaults import in_ci
-from .models import context_size, load_tokenizer, mixed_precision
+from .models import context_size, load_tokenizer, native_cpu_bf16, native_cuda_bf16
 
 POOLINGS = ("cls", "mean")
 MODES = ("exact", "fast", "fast-bf16", "fast-int8")  # "fast" picks one of the last two
@@ -274,8 +274,8 @@ def _autocast(device: torch.device):
 
 
 def _cuda_half_dtype() -> torch.dtype:
-    """The half-precision type of autocast on this GPU: the one the Trainer uses too."""
-    return torch.bfloat16 if mixed_precision()["bf16"] else torch.float16
+    """The half-precision type of autocast on this GPU: the one the Trainer uses by default too."""
+    return torch.bfloat16 if native_cuda_bf16() else torch.float16
 
 
 def resolve_mode(mode: str, device: torch.device) -> str:
@@ -284,9 +284,7 @@ def resolve_mode(mode: str, device: torch.device) -> str:
         return "exact"  # GPUs already run the exact mode in half precision
     if mode != "fast":
         return mode
-    capabilities = getattr(torch.cpu, "get_capabilities", dict)()
-    native_bf16 = capabilities.get("avx512_bf16") or capabilities.get("amx_bf16")
-    if native_bf16:
+    if native_cpu_bf16():
         return "fast-bf16"
     warnings.warn(
         "This CPU has no native bfloat16, so mode='fast' runs int8 layers, which cost about "

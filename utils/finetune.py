@@ -100,7 +100,7 @@ def training_arguments(
         "save_strategy": "epoch",  # a checkpoint per epoch, to resume an interrupted run
         "save_total_limit": 2,
         "train_sampling_strategy": "group_by_length",  # similar lengths per batch: less padding
-        **mixed_precision(),  # bf16 or fp16 on a GPU, fp32 on a CPU
+        **mixed_precision(),  # bf16 or fp16 on a GPU; bf16 on a CPU with native bfloat16, else fp32
         "dataloader_pin_memory": torch.cuda.is_available(),  # only helps copies to a GPU
         "seed": seed,
         "report_to": "none",  # no experiment-tracking service
@@ -145,13 +145,14 @@ def command_overrides(
     overrides = {
         "max_steps": max_steps or -1,
         "disable_tqdm": not progress,
-        # Without this, accelerate treats each CPU process of a torchrun launch as a separate run.
-        "use_cpu": distributed_without_gpu(),
         "ddp_find_unused_parameters": False,  # every weight takes part; skips a graph walk per step
         # transformers 5 takes these models for ones that average their loss over all processes and
         # multiplies their per-process mean by the number of processes; DDP already averages gradients.
         "average_tokens_across_devices": False,
     }
+    if distributed_without_gpu():
+        # Without this, accelerate treats each CPU process of a torchrun launch as a separate run.
+        overrides["use_cpu"] = True  # (mixed_precision() sets it too when it picks bf16 on a CPU)
     if save_steps:  # evaluate, log and checkpoint together every `save_steps` steps
         for moment in ("eval", "logging", "save"):
             overrides[f"{moment}_strategy"] = "steps"
