@@ -69,9 +69,23 @@ MINILM_SHAPE = {
 # What the notebooks run on a GPU (online profile: DistilBERT, batch 64), for the projection.
 LECTURE6_EPOCHS = 2  # notebooks/06_fine_tuning.ipynb, EPOCHS
 LECTURE6_LR_CHECK = (4, 1000)  # 06: two learning rates x two seeds, one epoch on 1,000 tweets
-LECTURE7_CURVE_RUNS, LECTURE7_STEPS, LECTURE7_BATCH = 4, 100, 16  # 07: 8-512 tweets per class
+# 07: random budgets of training tweets (the last: all of them), 3 seeds; fine-tuning learns on four
+# fifths of a budget for two epochs of batches of 16 (at least 100 steps, a multiple of 8) and scores
+# the held-out fifth 8 times, then validation (notebooks/07_how_many_labels.ipynb, fine_tune_steps).
+LECTURE7_BUDGETS, LECTURE7_SEEDS, LECTURE7_BATCH = (48, 192, 768, 3_072), 3, 16
 LECTURE7_NLI = 200 * len(EMOTION_LABELS)  # 07, online: 200 tweets x 6 candidate labels
 LECTURE3_SAMPLE = 3 * 200  # 03: the 200-tweet sample through map, extraction, truncation
+
+
+def lecture7_curve(train: int, valid: int) -> tuple[int, int, int]:
+    """Lecture 7's fine-tuning runs on a GPU: (runs, training steps, tweets scored), all seeds."""
+    budgets = [b for b in LECTURE7_BUDGETS if b < train] + [train]
+    steps = scored = 0
+    for budget in budgets:
+        held_out = math.ceil(0.2 * budget)
+        steps += 8 * math.ceil(max(100, 2 * (budget - held_out) / LECTURE7_BATCH) / 8)
+        scored += valid + 8 * held_out
+    return len(budgets) * LECTURE7_SEEDS, LECTURE7_SEEDS * steps, LECTURE7_SEEDS * scored
 
 
 def main(argv: Sequence[str] | None = None) -> dict:
@@ -532,6 +546,7 @@ def projection(report: dict, sizes: dict[str, int]) -> dict:
     check_runs, check_tweets = LECTURE6_LR_CHECK
     check_steps = check_runs * math.ceil(min(check_tweets, train) / batch)
     lecture6_train = LECTURE6_EPOCHS * epoch_steps / big["steps_per_s"]
+    curve_runs, curve_steps, curve_scored = lecture7_curve(train, valid)
     parts = [
         (
             "3",
@@ -567,10 +582,11 @@ def projection(report: dict, sizes: dict[str, int]) -> dict:
         ),
         (
             "7",
-            f"learning curve: {LECTURE7_CURVE_RUNS} runs of {LECTURE7_STEPS} steps of batch "
-            f"{LECTURE7_BATCH} + {LECTURE7_CURVE_RUNS * valid:,} tweets scored",
+            f"learning curve: {curve_runs} fine-tuning runs ({curve_runs // LECTURE7_SEEDS} budgets "
+            f"x {LECTURE7_SEEDS} seeds), {curve_steps:,} steps of batch {LECTURE7_BATCH} + "
+            f"{curve_scored:,} tweets scored",
             f"fine-tuning, batch {report['settings']['batch_sizes'][1]}; evaluation",
-            LECTURE7_CURVE_RUNS * (LECTURE7_STEPS / small["steps_per_s"] + valid / eval_rate),
+            curve_steps / small["steps_per_s"] + curve_scored / eval_rate,
         ),
         (
             "7",
