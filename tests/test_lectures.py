@@ -71,9 +71,9 @@ def test_lecture_7_measures_its_points_and_draws_the_curve(lectures):
     readings = [
         "".join(out.get("data", {}).get("text/markdown", ""))
         for cell in executed.cells
-        for out in cell.outputs
+        for out in cell.get("outputs", [])
     ]
-    assert "Every point was measured." in readings, "no time limit on a CI-sized run"
+    assert any("Every point was measured." in r for r in readings), "no limit on a CI-sized run"
     figure = next(c for c in executed.cells if "references=references" in c.source)
     assert any("image/png" in out.get("data", {}) for out in figure.outputs)
 
