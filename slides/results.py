@@ -66,7 +66,7 @@ def _seconds(value) -> str:
 
 
 def comparison_table(logreg: dict, fine_tuning: dict) -> str:
-    """A markdown table with one row per model: validation scores, test accuracy, training time."""
+    """A markdown table with one row per model: validation scores, test accuracy, fit time."""
     rows = []
     for key, row in logreg.items():
         if not isinstance(row, dict):
@@ -109,7 +109,7 @@ def comparison_table(logreg: dict, fine_tuning: dict) -> str:
         "macro F1",
         "weighted F1",
         "test accuracy",
-        "training time",
+        "fit time",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -192,7 +192,11 @@ def describe(logreg: dict, fine_tuning: dict, curve: dict) -> str:
         parts.append(f"model {model}")
     if isinstance(tweets, int):
         parts.append(f"{tweets:,} training tweets")
-    scored = "Scores are on the validation split unless the column says test."
+    scored = (
+        "Scores are on the validation split unless the column says test. Fit time is the fitting "
+        "alone: the two frozen-feature models also need lecture 3's feature extraction, and "
+        "fine-tuning's time includes its evaluation after each epoch."
+    )
     if not parts:
         return scored
     return f"From the run that produced these pages' results: {', '.join(parts)}. {scored}"
@@ -219,6 +223,7 @@ def results_page(results_dir: Path | None, image_dir: Path) -> ResultsPage:
             f"![Validation accuracy against labelled tweets]({image_dir.name}/{CURVE_IMAGE})\n\n"
             f"Mean validation accuracy of {MIN_SEEDS} seeds, the worst and the best seed in brackets "
             f"(the bars of the figure{'; ' + note if note else ''}); '–': not measured with every "
-            f"seed in this run:\n\n{curve_table(points)}"
+            "seed in this run (for all training tweets, the comparison above gives one run of "
+            f"each method):\n\n{curve_table(points)}"
         )
     return page
