@@ -392,3 +392,26 @@ def test_series_styles_differ_in_colour_marker_and_dash():
     styles = [plots.series_style(i) for i in range(6)]
     for key in ("color", "marker", "linestyle"):
         assert len({str(style[key]) for style in styles}) == 6, key
+
+
+def test_model_comparison_leaves_models_that_learn_nothing_out_of_the_cost_panels():
+    comparison = pd.DataFrame(
+        {
+            "accuracy": [0.35, 0.70, 0.93],
+            "accuracy_low": [0.33, 0.68, 0.92],
+            "accuracy_high": [0.37, 0.72, 0.94],
+            "feature_seconds": [0.0, 60.0, 0.0],
+            "fit_seconds": [0.01, 3.0, 300.0],
+            "train_seconds": [0.01, np.nan, 300.0],
+            "learned_weights": [0, 2310, 22_715_526],
+        },
+        index=["most frequent class", "mean + logistic regression", "fine-tuned transformer"],
+    )
+    fig = plots.plot_model_comparison(comparison, title="Three models")
+    accuracy, seconds, weights = fig.axes
+    assert len(accuracy.patches) == 3 and len(weights.patches) == 2
+    assert len(seconds.patches) == 4  # extraction and fit stacked, for the two models that learn
+    ticks = [t.get_text() for t in accuracy.get_xticklabels()]
+    assert all(len(line) <= 12 for tick in ticks for line in tick.split("\n")), ticks
+    assert [t.get_text() for t in seconds.texts] == ["fit only", "300 s"]
+    assert fig._suptitle.get_text() == "Three models"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -141,6 +142,40 @@ def plot_learning_curve(
     ax.legend([handles[i] for i in first], [labels[i] for i in first], loc="upper left")
     ax.set_title(f"Mean of {min_seeds} or more seeds, bars from the worst to the best seed")
     return ax
+
+
+def plot_model_comparison(comparison: pd.DataFrame, title: str | None = None) -> Figure:
+    """Accuracy with its interval, training time and learned weights of each row of a comparison table.
+
+    `comparison` is `utils.evaluation.comparison_table`'s frame; models that learn nothing (no
+    learned weights, such as the dummy) are left out of the time and weight panels.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5))
+    wrap = {name: textwrap.fill(name, 12) for name in comparison.index}  # ticks on short lines
+    blue, orange, green = (PALETTE[k] for k in (0, 1, 4))
+    accuracy = comparison["accuracy"]
+    yerr = [accuracy - comparison["accuracy_low"], comparison["accuracy_high"] - accuracy]
+    axes[0].bar(list(wrap.values()), accuracy, yerr=yerr, capsize=4, color=blue)
+    axes[0].set(ylim=(0, 1), ylabel="accuracy", title="Validation accuracy (95% interval)")
+    learners = comparison[comparison["learned_weights"] > 0]
+    names = [wrap[name] for name in learners.index]
+    features = learners["feature_seconds"].fillna(0)
+    axes[1].bar(names, features, color=orange, hatch="//", label="feature extraction")
+    bars = axes[1].bar(names, learners["fit_seconds"], bottom=features, color=green, label="fit")
+    seconds = learners["train_seconds"]  # NaN where the features' extraction time is unknown
+    axes[1].bar_label(bars, labels=[f"{s:,.0f} s" if s == s else "fit only" for s in seconds])
+    axes[1].set(yscale="log", ylabel="seconds (log scale)", title="Training time")
+    axes[1].legend()
+    bars = axes[2].bar(names, learners["learned_weights"], color=green)
+    axes[2].bar_label(bars, labels=[f"{w:,.0f}" for w in learners["learned_weights"]], fontsize=9)
+    axes[2].set(yscale="log", ylabel="count (log scale)", title="Learned weights")
+    for ax in axes:
+        ax.tick_params(axis="x", labelsize=8)
+        ax.margins(y=0.2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_umap_hexbins(
