@@ -161,3 +161,34 @@ def student_lectures(lecture_runs, request, tmp_path_factory) -> ExecutedLecture
 def lectures(request) -> ExecutedLectures:
     """The nbval run of each profile in turn (teacher edition)."""
     return request.getfixturevalue(LECTURE_FIXTURES[request.param])
+
+
+# --- Chromium, for the slide decks and the site --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The path of a Chromium that playwright can drive; the test is skipped without one."""
+    from slides import pdf
+
+    path = pdf.find_chromium()
+    if path is None:
+        pytest.skip("no Chromium found (apt-get install chromium): nothing opened in a browser")
+    pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """A headless Chromium with the course's flags, for one test module."""
+    from playwright.sync_api import sync_playwright
+
+    from slides import pdf
+
+    with sync_playwright() as pw:
+        args = [f for f in pdf.CHROMIUM_FLAGS if f != "--headless"]
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
+        yield browser
+        browser.close()

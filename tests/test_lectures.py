@@ -21,19 +21,23 @@ def printed(executed_notebook, marker: str) -> str:
     )
 
 
+def error_outputs(executed_notebook) -> list:
+    """The error outputs (tracebacks) of every code cell of an executed notebook."""
+    notebook = nbformat.read(executed_notebook, as_version=4)
+    return [
+        out
+        for cell in notebook.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
+
+
 @pytest.mark.slow
 def test_every_notebook_passes_nbval(lectures):
     profile = lectures.profile
     assert lectures.wait() == 0, f"nbval failed in the {profile} profile:\n{lectures.report}"
     for name in NOTEBOOKS:
-        executed = nbformat.read(lectures.notebook(name), as_version=4)
-        errors = [
-            out
-            for cell in executed.cells
-            if cell.cell_type == "code"
-            for out in cell.outputs
-            if out.output_type == "error"
-        ]
+        errors = error_outputs(lectures.notebook(name))
         assert not errors, f"{name} ({profile}): {errors[0].ename}: {errors[0].evalue}"
 
 
@@ -116,12 +120,7 @@ def test_every_student_notebook_runs_untouched_and_says_not_attempted(student_le
     assert student_lectures.wait() == 0, f"a student notebook failed:\n{student_lectures.report}"
     for name in NOTEBOOKS:
         executed = nbformat.read(student_lectures.notebook(name), as_version=4)
-        errors = [
-            out
-            for cell in executed.cells
-            for out in cell.get("outputs", [])
-            if out.output_type == "error"
-        ]
+        errors = error_outputs(student_lectures.notebook(name))
         assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
         stubs = [c for c in executed.cells if "exercise" in c.metadata.get("tags", [])]
         lines = check_lines(student_lectures.notebook(name))

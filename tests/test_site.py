@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from slides import pdf, results, site
+from slides import results, site
 from utils import editions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,17 +276,6 @@ def test_build_says_what_to_do_without_executed_notebooks(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = pdf.find_chromium()
-    if path is None:
-        pytest.skip(
-            "no Chromium found (apt-get install chromium): the site not opened in a browser"
-        )
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    return path
-
-
-@pytest.fixture(scope="module")
 def built_site(offline_lectures, tmp_path_factory) -> Path:
     """The site built from the offline nbval run's executed copies and the results it saved."""
     assert offline_lectures.wait() == 0, f"the offline nbval run failed:\n{offline_lectures.report}"
@@ -328,17 +317,6 @@ def served(built_site):
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        args = [f for f in pdf.CHROMIUM_FLAGS if f != "--headless"]
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
-        yield browser
-        browser.close()
 
 
 def site_pages(folder: Path) -> list[str]:

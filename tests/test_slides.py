@@ -211,19 +211,6 @@ def test_build_runs_as_a_script_and_as_a_module(how, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = pdf.find_chromium()
-    if path is None:
-        pytest.skip(
-            "no Chromium found (apt-get install chromium): slide decks not opened in a browser"
-        )
-    pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
-    )
-    return path
-
-
-@pytest.fixture(scope="module")
 def decks(offline_lectures, tmp_path_factory):
     """Decks of the lectures as nbval executed them offline (CI-sized), and of the check notebook."""
     source = tmp_path_factory.mktemp("executed")
@@ -280,17 +267,6 @@ def overflowing_slides(page, tolerance: int = 24) -> list[str]:
         })""",
         tolerance,
     )
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        args = [f for f in pdf.CHROMIUM_FLAGS if f != "--headless"]
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=args)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.slow
