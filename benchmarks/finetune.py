@@ -24,8 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import utils  # noqa: E402
 from utils import models  # noqa: E402
-
-PRECISIONS = ("fp32", "bf16")
+from utils.defaults import PRECISIONS  # noqa: E402
 
 
 def main() -> None:
@@ -161,7 +160,7 @@ def cpu_name() -> str:
     import platform
 
     try:
-        first_core = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+        first_core = models.CPUINFO.read_text().split("\n\n")[0]
     except OSError:
         return platform.processor() or platform.machine()
     fields = dict(

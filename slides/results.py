@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-LOGREG_FILE = "logreg.json"  # lecture 5: one row per model
-FINE_TUNING_FILE = "fine_tuning.json"  # lecture 6: the fine-tuned model's scores
-CURVE_FILE = "learning_curve.json"  # lecture 7: one point per method, budget and seed
+from utils.defaults import BASELINES_FILE, CURVE_FILE, FINE_TUNING_FILE
+
 CURVE_IMAGE = "learning_curve.png"
 ROW_NAMES = {
     "dummy": "dummy (most frequent class)",
@@ -148,12 +147,7 @@ def draw_curve(points, floor: float | None, target: Path, all_tweets: int | None
     figure = Figure(figsize=(9, 4.8))
     ax = figure.subplots()
     budgets = sorted(int(n) for n in points["tweets"].unique())
-    floor = floor if floor is not None else math.nan
-    plot_learning_curve(points, budgets, floor, ax=ax, all_tweets=all_tweets)
-    if math.isnan(floor):  # no dummy score in this build: leave its line out
-        for line in [ln for ln in ax.lines if ln.get_label().startswith("dummy")]:
-            line.remove()
-        ax.legend(loc="upper left")
+    plot_learning_curve(points, budgets, floor, ax=ax, all_tweets=all_tweets, min_seeds=MIN_SEEDS)
     target.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(target, dpi=100, bbox_inches="tight")
 
@@ -206,7 +200,7 @@ def results_page(results_dir: Path | None, image_dir: Path) -> ResultsPage:
     """The results page's pieces from `results_dir` (lecture outputs); the figure goes to `image_dir`."""
     logreg, fine_tuning, curve = (
         read_json(Path(results_dir) / name) if results_dir is not None else {}
-        for name in (LOGREG_FILE, FINE_TUNING_FILE, CURVE_FILE)
+        for name in (BASELINES_FILE, FINE_TUNING_FILE, CURVE_FILE)
     )
     page = ResultsPage(intro=describe(logreg, fine_tuning, curve))
     page.comparison = comparison_table(logreg, fine_tuning)

@@ -27,12 +27,12 @@ from nbformat import NotebookNode
 
 from slides.prepare import keep_output, parse_title, trim_output
 from utils import editions
+from utils.course import TIMINGS_FILE
 from utils.defaults import INSTALL_TAG, INSTRUCTOR_TAG, NOTEBOOK_GLOB, SOLUTION_TAG, SOURCE_ROOT
 
 SITE_SOURCES = Path(__file__).resolve().parent / "site"  # conf.py, templates, _static
 BUILD = SOURCE_ROOT / "build"
 COURSE_TITLE = "Text classification with transformers"
-TIMINGS_FILE = "timings.json"  # written by utils.course beside the executed notebooks
 SETUP_CALL = "utils.setup("
 REPORT_LINE_RE = re.compile(r"^(\w+)\s+:\s+(.*\S)\s*$")
 SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
@@ -138,7 +138,7 @@ def prepare_lecture(notebook: NotebookNode, links: str, run: str) -> NotebookNod
     """
     nb = copy.deepcopy(notebook)
     nb.metadata.pop("widgets", None)
-    nb.cells = [c for c in nb.cells if INSTALL_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [c for c in nb.cells if not editions.has_tag(c, INSTALL_TAG)]
     header_done = False
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
@@ -234,7 +234,6 @@ def course_settings() -> dict[str, str]:
     return {
         **settings,
         "title": COURSE_TITLE,
-        "site": settings.get("site", ""),
         "year": str(dt.date.today().year),
     }
 

@@ -388,6 +388,13 @@ def test_learning_curve_uses_the_course_palette_and_names_the_metric():
     assert ax.get_xlabel().startswith("labelled training tweets")
 
 
+def test_learning_curve_without_a_dummy_draws_no_floor_line():
+    ax = plots.plot_learning_curve(curve_points(), BUDGETS, floor=None)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any(label.startswith("dummy") for label in legend), legend
+    assert legend[:2] == ["tf-idf", "fine-tuning"], "the methods first, in the order of the points"
+
+
 def test_series_styles_differ_in_colour_marker_and_dash():
     styles = [plots.series_style(i) for i in range(6)]
     for key in ("color", "marker", "linestyle"):

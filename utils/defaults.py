@@ -40,3 +40,9 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 def in_ci() -> bool:
     """Whether a CI runner executes the course (it sets CI): no progress bars, warnings as errors."""
     return bool(os.environ.get("CI"))
+
+
+# What the lectures save in the results folder (build/results/), read again by later lectures and the site.
+BASELINES_FILE = "logreg.json"  # lecture 5: one row per model
+FINE_TUNING_FILE = "fine_tuning.json"  # lecture 6: the fine-tuned model's scores
+CURVE_FILE = "learning_curve.json"  # lecture 7: one point per method, budget and seed

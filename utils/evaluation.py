@@ -22,7 +22,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .defaults import SEED
+from .defaults import BASELINES_FILE, FINE_TUNING_FILE, SEED
 from .features import load_features
 
 # Lecture 5 ------------------------------------------------------------------------------------
@@ -89,9 +89,6 @@ def difference_interval(y_true, pred_a, pred_b, seed: int = SEED) -> tuple[float
 
 
 # Beyond lecture 5 -----------------------------------------------------------------------------
-
-BASELINES_FILE = "logreg.json"  # lecture 5's table, in the results folder
-FINE_TUNING_FILE = "fine_tuning.json"  # lecture 6's run, beside it
 
 
 def where_errors_go(y_true, y_pred, label_names: Sequence[str]) -> pd.DataFrame:
@@ -177,7 +174,7 @@ def lecture5_baselines(
     where = {"device": device, "cache_dir": cache_dir}
     cls = load_features(dataset, model_name, pooling="cls", **where)
     mean = load_features(dataset, model_name, pooling="mean", **where)
-    candidates = {  # the model, its inputs, and their cost: one pass of the encoder for both poolings
+    candidates = {  # the model, its inputs, their cost (with a cache, one encoder pass serves both)
         "dummy": (DummyClassifier(strategy="most_frequent"), cls, 0.0),
         "logreg-cls": (logistic_regression(seed), cls, cls.seconds),
         "logreg-mean": (logistic_regression(seed), mean, mean.seconds),

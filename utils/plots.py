@@ -83,7 +83,7 @@ def style_confusion_matrix(
 def plot_learning_curve(
     points: pd.DataFrame,
     budgets: Sequence[int],
-    floor: float,
+    floor: float | None,
     zero_shot: float | None = None,
     ax: Axes | None = None,
     metric: str = "accuracy",
@@ -97,7 +97,8 @@ def plot_learning_curve(
     column. A budget is drawn only where it has at least `min_seeds` runs, and a line joins two
     neighbouring `budgets` only when both are drawn: nothing unmeasured shows. `references`
     (`method`, `tweets`, `metric`) are single runs of earlier lectures, drawn as open markers. The
-    budget equal to `all_tweets` is labelled "all"; `floor` (the dummy) and `zero_shot` are lines.
+    budget equal to `all_tweets` is labelled "all"; `floor` (the dummy) and `zero_shot` are lines
+    where given.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.8))
@@ -127,7 +128,8 @@ def plot_learning_curve(
         ax.plot([], [], "o", color="0.3", markerfacecolor="white", label="one earlier run (open)")
     if zero_shot is not None:
         ax.axhline(zero_shot, color="black", linestyle="--", label="zero-shot (no labels)")
-    ax.axhline(floor, color="grey", linestyle=":", label="dummy (most frequent class)")
+    if floor is not None:
+        ax.axhline(floor, color="grey", linestyle=":", label="dummy (most frequent class)")
     ax.set_xscale("log")
     names = [f"{size:,}" + ("\n(all)" if size == all_tweets else "") for size in budgets]
     ax.set_xticks(budgets, names)
